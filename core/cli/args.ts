@@ -1,0 +1,125 @@
+// Command-line parsing, kbuild-flavoured: `-C DIR` or `O=DIR` for the output tree, `-j N`, `V=1`
+// (same as -v), and `VAR=value` words (ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-) passed on to every
+// make call, as kbuild takes them.
+import { parseArgs } from 'node:util';
+import { error, KpipeError } from '../diagnostic.js';
+
+export interface CliArgs {
+  command: string;
+  /** Words after the command that are not options or assignments (targets, builtin args). */
+  positionals: string[];
+  objtree?: string;
+  profile?: string;
+  sets: string[];
+  pipeline?: string;
+  format: 'text' | 'json' | 'dot';
+  why: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  jobs?: number;
+  keepGoing: boolean;
+  output?: string;
+  help: boolean;
+  version: boolean;
+  /** `VAR=value` words from the command line, for the environment of make and the tools. */
+  assignments: Record<string, string>;
+}
+
+const OPTIONS = {
+  directory: { type: 'string', short: 'C' },
+  profile: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  pipeline: { type: 'string' },
+  format: { type: 'string' },
+  why: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
+  jobs: { type: 'string', short: 'j' },
+  'keep-going': { type: 'boolean', short: 'k' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export function parseCli(argv: readonly string[]): CliArgs {
+  // `kpipe builtin NAME ARGS...` passes its arguments through untouched (ninja calls it).
+  if (argv[0] === 'builtin') {
+    return { command: 'builtin', positionals: argv.slice(1), sets: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {} };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new KpipeError([error('usage', (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), { hint: 'see `kpipe --help`' })]);
+  }
+  const v = parsed.values;
+  const assignments: Record<string, string> = {};
+  const positionals: string[] = [];
+  for (const word of parsed.positionals) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
+    if (m) assignments[m[1]!] = m[2]!;
+    else positionals.push(word);
+  }
+  const command = positionals.shift() ?? (v.version ? 'version' : 'help');
+  const format = v.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'dot') {
+    throw new KpipeError([error('usage', `--format must be text, json or dot, not '${format}'`)]);
+  }
+  let jobs: number | undefined;
+  if (v.jobs !== undefined) {
+    jobs = Number(v.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new KpipeError([error('usage', `-j expects a positive number, not '${v.jobs}'`)]);
+  }
+  const objtree = v.directory ?? assignments.O;
+  delete assignments.O;
+  const verbose = v.verbose === true || assignments.V === '1';
+  delete assignments.V;
+  const args: CliArgs = {
+    command,
+    positionals,
+    sets: v.set ?? [],
+    format,
+    why: v.why === true,
+    verbose,
+    quiet: v.quiet === true,
+    keepGoing: v['keep-going'] === true,
+    help: v.help === true || command === 'help',
+    version: v.version === true || command === 'version',
+    assignments,
+  };
+  if (objtree !== undefined) args.objtree = objtree;
+  if (v.profile !== undefined) args.profile = v.profile;
+  if (v.pipeline !== undefined) args.pipeline = v.pipeline;
+  if (jobs !== undefined) args.jobs = jobs;
+  if (v.output !== undefined) args.output = v.output;
+  return args;
+}
+
+export const HELP = `kpipe: the Linux kernel's final link as a declarative pipeline
+
+usage: kpipe COMMAND [options] [VAR=value ...] [TARGET ...]
+
+commands:
+  explain        show the stages, plugins and steps of the final link, and why
+  run            run the steps in an output tree (incremental, parallel)
+  clean          remove every output the plan declares, and .kpipe/
+  export ninja   write the step graph as a build.ninja
+  plugins        list the loaded plugins, where each came from, the hooks it taps
+  builtin NAME   run one of kpipe's in-process commands (used by the ninja export)
+
+options:
+  -C DIR, O=DIR       the kernel output tree (kbuild's O=)
+  --profile NAME      plan against a Kconfig profile from configs/ instead of a tree
+  --set SYM=VALUE     override a Kconfig symbol (repeatable), e.g. --set MODULE_HASHES=y
+  --pipeline FILE     the pipeline file (default: DIR/kbuild.pipeline, else kpipe's own)
+  --format FMT        explain: text (default), json or dot
+  --why               explain: say whether and why each step would run now
+  -j N                run: parallel jobs (default: the number of cores)
+  -k, --keep-going    run: keep running independent steps after a failure
+  -v, V=1             print full commands, like make V=1
+  -q                  print nothing but errors
+  -o FILE             export: the output file (default: DIR/build.ninja)
+  ARCH=.. CROSS_COMPILE=.. LLVM=..   passed to every make call, as kbuild takes them
+
+exit status: 0 success, 1 a step or tool failed, 2 bad usage or bad input
+`;

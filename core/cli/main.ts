@@ -1,0 +1,109 @@
+// The edge: parse the command line, open a session, run the command, and turn every KpipeError into
+// formatted diagnostics and an exit status (0 ok, 1 a step or tool failed, 2 bad usage or input).
+// Nothing below this file prints a diagnostic or exits the process.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseCli, HELP, type CliArgs } from './args.js';
+import { formatDiagnostics } from './format-diagnostic.js';
+import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
+import { openSession, PACKAGE_ROOT, type Session } from '../session.js';
+import { explainDot, explainJson, explainText } from '../explain.js';
+import { subgraphFor } from '../step-graph.js';
+import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
+  try {
+    const args = parseCli(argv);
+    if (args.version) {
+      const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`kpipe ${pkg.version}\n`);
+      return 0;
+    }
+    if (args.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.command === 'builtin') return await builtinCommand(args.positionals, process.cwd());
+    const session = await openSession({
+      ...(args.objtree !== undefined ? { objtree: args.objtree } : {}),
+      ...(args.profile !== undefined ? { profile: args.profile } : {}),
+      ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
+      sets: args.sets,
+      env: { ...process.env, ...args.assignments },
+      cwd: process.cwd(),
+    });
+    printWarnings(session.warnings, session, color);
+    switch (args.command) {
+      case 'explain':
+        return explain(session, args);
+      case 'plugins':
+        return plugins(session);
+      case 'run':
+        return await runCommand(session, args);
+      case 'clean':
+        return await cleanCommand(session);
+      case 'export':
+        if (args.positionals[0] !== 'ninja') throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
+        return exportNinjaCommand(session, args);
+      default:
+        throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: 'commands: explain, run, clean, export ninja, plugins, builtin' })]);
+    }
+  } catch (e) {
+    if (e instanceof KpipeError) {
+      process.stderr.write(formatDiagnostics(e.diagnostics, e.sources, { color, cwd: process.cwd() }));
+      return e.exitCode;
+    }
+    // Not a user mistake: a bug in kpipe. Say so, with the trace that helps fix it.
+    process.stderr.write(`kpipe: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
+}
+
+function printWarnings(warnings: readonly Diagnostic[], session: Session, color: boolean): void {
+  if (warnings.length === 0) return;
+  process.stderr.write(formatDiagnostics(warnings, session.sources, { color, cwd: process.cwd() }));
+}
+
+function explain(session: Session, args: CliArgs): number {
+  let steps = session.stepGraph.steps;
+  if (args.positionals.length > 0) {
+    const sub = subgraphFor(session.stepGraph, targetsOf(session, args.positionals));
+    if (sub.diagnostics.length > 0) throw new KpipeError(sub.diagnostics);
+    steps = sub.graph.steps;
+  }
+  const why = args.why ? whyMap(session) : undefined;
+  const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
+  const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
+  process.stdout.write(text);
+  return 0;
+}
+
+/** A target is a stage name (every output of its steps) or a file. */
+export function targetsOf(session: Session, words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const w of words) {
+    const stageSteps = session.stepGraph.steps.filter((s) => s.stage === w);
+    if (stageSteps.length > 0) out.push(...stageSteps.flatMap((s) => s.outputs));
+    else out.push(w.replace(/^\.\//, ''));
+  }
+  return out;
+}
+
+function plugins(session: Session): number {
+  const lines: string[] = [];
+  if (session.registry.configFile) lines.push(`config: ${session.registry.configFile}`, '');
+  for (const entry of session.registry.all()) {
+    const uses = session.stageGraph.stages.flatMap((s) => s.uses.filter((u) => u.plugin === entry.plugin.name).map((u) => `${s.name}${u.active ? '' : ' (off)'}`));
+    const taps = [...(session.plan.taps.get(entry.plugin.name) ?? [])];
+    lines.push(`${entry.plugin.name.padEnd(14)} ${entry.source}`);
+    if (entry.plugin.description) lines.push(`  ${entry.plugin.description}`);
+    lines.push(`  used in: ${uses.length > 0 ? uses.join(', ') : 'no stage'}`);
+    lines.push(`  taps:    ${taps.length > 0 ? taps.join(', ') : 'nothing (not active)'}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+export const CORES = os.availableParallelism();

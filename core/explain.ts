@@ -1,0 +1,136 @@
+// `kpipe explain`: the plan in words. Stages in build order with every ordering (active or not, and
+// why), plugins on or off (and why), then the steps in run order in kbuild's quiet format, each
+// attributed to its plugin. JSON (documented in the README, `version` bumped on any change of shape)
+// for tools; DOT for a picture.
+import path from 'node:path';
+import type { Session } from './session.js';
+import type { Step, Command } from './step.js';
+import { quietLine } from './step.js';
+import { TOOLCHAIN_VARIABLES } from './toolchain.js';
+import { shellJoin } from './shell-quote.js';
+
+export interface ExplainOptions {
+  verbose: boolean;
+  /** Per step id: why it would run (from core/up-to-date.ts), for --why. */
+  why?: ReadonlyMap<string, string>;
+  /** Only the steps these targets need (already applied to `steps`). */
+  steps: readonly Step[];
+  cwd: string;
+}
+
+export function explainText(session: Session, opts: ExplainOptions): string {
+  const out: string[] = [];
+  const rel = (f: string) => (f.startsWith(opts.cwd + path.sep) ? path.relative(opts.cwd, f) : f);
+  out.push(`pipeline: ${rel(session.pipelineFile)} (${session.pipelineSource})`);
+  out.push(`kconfig:  ${session.kconfigSource}`);
+  const arch = session.kconfig.origin('ARCH');
+  out.push(`arch:     ${session.kconfig.get('ARCH') ?? 'unknown'}${arch ? ` (${arch.where})` : ''}`);
+  if (opts.verbose) {
+    out.push(`toolchain: ${session.toolchain.origin}`);
+    for (const v of TOOLCHAIN_VARIABLES) out.push(`  ${v.padEnd(22)} ${session.toolchain.value(v)}`);
+  }
+  out.push('', 'stages, in build order:');
+  for (const name of session.stageGraph.order) {
+    const stage = session.stageGraph.stages.find((s) => s.name === name)!;
+    out.push(`  ${name}${stage.description ? `  -- ${stage.description}` : ''}`);
+    for (const e of session.stageGraph.edges.filter((x) => x.target === name)) {
+      const where = `${rel(e.range.file)}:${e.range.start.line}`;
+      const cond = e.when ? `when ${e.when}: ${e.because.join(', ')}` : 'always';
+      out.push(`    ${e.active ? 'after    ' : 'not after'} ${e.prerequisite.padEnd(20)} (${cond})  ${where}`);
+    }
+    for (const use of stage.uses) {
+      const cond = use.when ? `when ${use.when}: ${use.because.join(', ')}` : 'always';
+      out.push(`    plugin ${use.plugin.padEnd(12)} ${use.active ? 'on ' : 'off'} (${cond})`);
+    }
+  }
+  out.push('', 'steps, in run order:');
+  let stage = '';
+  for (const step of opts.steps) {
+    if (step.stage !== stage) {
+      stage = step.stage;
+      out.push(`  [${stage}]`);
+    }
+    const why = opts.why?.get(step.id);
+    step.commands.forEach((command, i) => {
+      if (!command.label && !opts.verbose) return;
+      const line = command.label ? quietLine(command.label) : '          ...';
+      const notes = [command.plugin, command.note, i === 0 && why ? `why: ${why}` : undefined].filter(Boolean).join('; ');
+      out.push(`${line.padEnd(44)} ${notes}`);
+      if (opts.verbose) out.push(`      ${renderAction(command)}`);
+    });
+  }
+  for (const w of session.warnings) out.push('', `warning: ${w.plugin ? `[${w.plugin}] ` : ''}${w.message}`);
+  return out.join('\n') + '\n';
+}
+
+function renderAction(command: Command): string {
+  const a = command.action;
+  if (a.kind === 'builtin') return `(kpipe builtin) ${a.name} ${shellJoin(a.args)}`;
+  const parts = [a.inPlace ? `[edits ${a.inPlace} in place] ` : '', shellJoin(a.argv), a.stdout ? ` > ${a.stdout}` : ''];
+  return parts.join('');
+}
+
+/** Version 1 of the JSON shape; documented in the README. */
+export function explainJson(session: Session, opts: ExplainOptions): string {
+  return JSON.stringify({
+    version: 1,
+    pipeline: { file: session.pipelineFile, source: session.pipelineSource },
+    kconfig: { source: session.kconfigSource, arch: session.kconfig.get('ARCH') ?? null },
+    stages: session.stageGraph.order.map((name) => {
+      const s = session.stageGraph.stages.find((x) => x.name === name)!;
+      return {
+        name,
+        description: s.description ?? null,
+        plugins: s.uses.map((u) => ({ plugin: u.plugin, active: u.active, when: u.when ?? null, because: u.because, options: u.options })),
+        after: session.stageGraph.edges.filter((e) => e.target === name).map((e) => ({
+          stage: e.prerequisite, active: e.active, when: e.when ?? null, because: e.because, file: e.range.file, line: e.range.start.line,
+        })),
+      };
+    }),
+    steps: opts.steps.map((s) => ({
+      id: s.id,
+      stage: s.stage,
+      plugin: s.plugin,
+      inputs: s.inputs,
+      outputs: s.outputs,
+      scratch: s.scratch ?? [],
+      delegated: s.delegated === true,
+      why: opts.why?.get(s.id) ?? null,
+      commands: s.commands.map((c) => ({
+        label: c.label ? quietLine(c.label).trim() : null,
+        plugin: c.plugin,
+        note: c.note ?? null,
+        ...(c.action.kind === 'exec'
+          ? { argv: c.action.argv, stdout: c.action.stdout ?? null, inPlace: c.action.inPlace ?? null }
+          : { builtin: c.action.name, args: c.action.args }),
+      })),
+    })),
+  }, null, 2) + '\n';
+}
+
+export function explainDot(session: Session, opts: ExplainOptions): string {
+  const q = (s: string) => JSON.stringify(s);
+  const out = ['digraph kpipe {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
+  const ids = new Map(opts.steps.map((s, i) => [s.id, `s${i}`]));
+  for (const name of session.stageGraph.order) {
+    out.push(`  subgraph ${q(`cluster_${name}`)} {`, `    label=${q(name)};`);
+    opts.steps.filter((s) => s.stage === name).forEach((s) => {
+      const labels = s.commands.filter((c) => c.label).map((c) => quietLine(c.label!).trim());
+      out.push(`    ${ids.get(s.id)} [label=${q(labels.join('\n'))}];`);
+    });
+    out.push('  }');
+  }
+  const producer = new Map<string, string>();
+  for (const s of opts.steps) for (const o of s.outputs) producer.set(o, s.id);
+  for (const s of opts.steps) {
+    for (const i of s.inputs) {
+      const p = producer.get(i);
+      if (p && ids.has(p)) out.push(`  ${ids.get(p)} -> ${ids.get(s.id)} [tooltip=${q(i)}];`);
+    }
+  }
+  for (const e of session.stageGraph.edges) {
+    out.push(`  // stage ordering: ${e.target}: ${e.prerequisite} ${e.active ? 'active' : 'inactive'}${e.when ? ` (when ${e.when})` : ''}`);
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,25 @@
+// Principle 3: one spelling per artifact. `./vmlinux`, `vmlinux` and `/abs/objtree/vmlinux` are the
+// same file, so they must be the same string everywhere a path is compared (seed 002's bug was a
+// `./vmlinux` that an exclusion list spelt `vmlinux`).
+import path from 'node:path';
+
+/**
+ * Canonical spelling of `p` for an output tree rooted at `objtree` (absolute): relative to objtree
+ * when inside it, absolute otherwise; no `.` segments, no trailing slash.
+ */
+export function canonicalPath(p: string, objtree: string): string {
+  const absolute = path.resolve(objtree, p);
+  const rel = path.relative(objtree, absolute);
+  if (rel === '') return '.';
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return absolute;
+  return rel.split(path.sep).join('/');
+}
+
+/** True when a canonical path names a file inside the output tree. */
+export function isInsideTree(canonical: string): boolean {
+  return !path.isAbsolute(canonical) && canonical !== '.' && !canonical.startsWith('../');
+}
+
+export function absolutePath(canonical: string, objtree: string): string {
+  return path.isAbsolute(canonical) ? canonical : path.join(objtree, canonical);
+}

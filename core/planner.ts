@@ -1,0 +1,236 @@
+// From resolved stages to steps: apply every active plugin use, then run each stage's hooks in build
+// order. Plugins meet only at hooks and at published artifacts. An exception in a plugin is caught
+// here and reported with the plugin's name and the hook it was in, never as a bare stack trace.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHooks, type KpipeHooks } from './hooks.js';
+import { error, type Diagnostic, type SourceRange } from './diagnostic.js';
+import { canonicalPath } from './paths.js';
+import type { Kconfig } from './kconfig.js';
+import type { MakeEnvironment, Toolchain } from './toolchain.js';
+import { isOrderedAfter, type StageGraph } from './stage-graph.js';
+import type { Step } from './step.js';
+import type { Artifacts, PluginContext, StageBuilder, StepSpec } from './plugin-api.js';
+import type { PluginRegistry } from './plugin-registry.js';
+
+export interface PlanInput {
+  stageGraph: StageGraph;
+  registry: PluginRegistry;
+  kconfig: Kconfig;
+  toolchain: Toolchain;
+  make: MakeEnvironment;
+  objtree?: string;
+  srctree?: string;
+}
+
+export interface Plan {
+  stageGraph: StageGraph;
+  /** In planning order: stages in build order, each stage's steps in the order plugins added them. */
+  steps: Step[];
+  warnings: Diagnostic[];
+  /** Which hooks each plugin tapped, for `kpipe plugins`. */
+  taps: Map<string, Set<string>>;
+  artifacts: Map<string, { path: string; stage: string }>;
+}
+
+/** Where the plan is when a plugin throws: set by tapable interceptors, read by the catch. */
+interface Cursor {
+  plugin?: string;
+  hook?: string;
+}
+
+export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnostic[] } {
+  const { stageGraph, registry, kconfig, toolchain } = input;
+  const hooks = createHooks();
+  const cursor: Cursor = {};
+  const taps = new Map<string, Set<string>>();
+  traceHooks(hooks, cursor, taps);
+
+  const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const steps: Step[] = [];
+  const published = new Map<string, { path: string; stage: string }>();
+  const root = input.objtree ?? '/objtree';
+  const canonical = (p: string) => canonicalPath(p, root);
+
+  const guard = (plugin: string, hook: string, range: SourceRange | undefined, fn: () => void) => {
+    cursor.plugin = plugin;
+    cursor.hook = hook;
+    try {
+      fn();
+    } catch (e) {
+      diagnostics.push(pluginError(e, cursor, range));
+    } finally {
+      cursor.plugin = undefined;
+      cursor.hook = undefined;
+    }
+  };
+
+  for (const stage of stageGraph.stages) {
+    for (const use of stage.uses.filter((u) => u.active)) {
+      const registered = registry.get(use.plugin);
+      if (!registered) continue; // reported by dsl/validate as unknown-plugin
+      const known = registered.plugin.options ?? {};
+      for (const key of Object.keys(use.options)) {
+        if (!(key in known)) {
+          diagnostics.push(error('unknown-option', `plugin '${use.plugin}' has no option '${key}'`, {
+            range: use.range,
+            plugin: use.plugin,
+            hint: Object.keys(known).length > 0 ? `its options are: ${Object.keys(known).join(', ')}` : 'it takes no options',
+          }));
+        }
+      }
+      const options = { ...defaultsOf(known), ...registered.defaults, ...use.options };
+      const artifacts: Artifacts = {
+        publish(name, file) {
+          published.set(name, { path: canonical(file), stage: stage.name });
+        },
+        lookup(name) {
+          const entry = published.get(name);
+          if (!entry) return { why: `no stage published '${name}'` };
+          if (entry.stage === stage.name || isOrderedAfter(stageGraph, stage.name, entry.stage)) return entry;
+          return { why: `'${stage.name}' is not ordered after '${entry.stage}', which publishes '${name}' (add '${stage.name}: ${entry.stage}')` };
+        },
+      };
+      const context: PluginContext = {
+        name: use.plugin,
+        stage: stage.name,
+        options,
+        kconfig,
+        toolchain,
+        objtree: input.objtree,
+        srctree: input.srctree,
+        make: input.make,
+        artifacts,
+        readFile(file) {
+          if (!input.objtree) return undefined;
+          try {
+            return fs.readFileSync(path.join(input.objtree, file), 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+        warn(message) {
+          if (!warnings.some((w) => w.message === message && w.plugin === use.plugin)) {
+            warnings.push({ code: 'plugin-warning', severity: 'warning', message, plugin: use.plugin });
+          }
+        },
+      };
+      guard(use.plugin, 'apply', use.range, () => registered.plugin.apply(hooks, context));
+    }
+  }
+
+  for (const name of stageGraph.order) {
+    const builder: StageBuilder = {
+      stage: name,
+      steps: [],
+      addStep(plugin: string, spec: StepSpec): Step {
+        const outputs = spec.outputs.map(canonical);
+        const step: Step = {
+          id: spec.id ?? `${name}:${outputs[0] ?? spec.commands[0]?.label?.target ?? String(steps.length)}`,
+          stage: name,
+          plugin,
+          commands: spec.commands,
+          inputs: spec.inputs.map(canonical),
+          outputs,
+        };
+        if (spec.scratch && spec.scratch.length > 0) step.scratch = spec.scratch.map(canonical);
+        if (spec.delegated) step.delegated = true;
+        steps.push(step);
+        (this.steps as Step[]).push(step);
+        return step;
+      },
+    };
+    guard('?', `stage.for('${name}')`, undefined, () => hooks.stage.for(name).call(builder));
+  }
+
+  // Canonical spelling for what plugins appended through image builders after addStep.
+  for (const step of steps) {
+    step.inputs = [...new Set(step.inputs.map(canonical))];
+    step.outputs = [...new Set(step.outputs.map(canonical))];
+  }
+  diagnostics.push(...crossStageReads(steps, stageGraph));
+  cursor.hook = 'validatePlan';
+  try {
+    const veto = hooks.validatePlan.call(steps);
+    if (veto !== undefined) diagnostics.push(error('plan-rejected', veto, { ...(cursor.plugin ? { plugin: cursor.plugin } : {}), hook: 'validatePlan' }));
+  } catch (e) {
+    diagnostics.push(pluginError(e, cursor, undefined));
+  }
+  return { plan: { stageGraph, steps, warnings, taps, artifacts: published }, diagnostics };
+}
+
+function defaultsOf(known: NonNullable<import('./plugin-api.js').KpipePlugin['options']>) {
+  const out: Record<string, import('./plugin-api.js').PluginOptionValue> = {};
+  for (const [k, v] of Object.entries(known)) if (v.default !== undefined) out[k] = v.default;
+  return out;
+}
+
+/**
+ * A step may read what another stage wrote only when its stage is ordered after that stage: the
+ * orderings of kbuild.pipeline are the contract between stages, so a plugin cannot create a hidden
+ * dependency (seed 000's cycle started as one).
+ */
+function crossStageReads(steps: readonly Step[], graph: StageGraph): Diagnostic[] {
+  const producer = new Map<string, Step>();
+  for (const s of steps) for (const o of s.outputs) producer.set(o, s);
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const s of steps) {
+    for (const i of s.inputs) {
+      const p = producer.get(i);
+      if (!p || p.stage === s.stage || isOrderedAfter(graph, s.stage, p.stage)) continue;
+      const key = `${s.stage}<-${p.stage}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(error('stage-order', `step '${s.id}' of stage '${s.stage}' reads ${i}, written by stage '${p.stage}', but '${s.stage}' is not ordered after '${p.stage}'`, {
+        plugin: s.plugin,
+        hint: `add the ordering '${s.stage}: ${p.stage}' to kbuild.pipeline, or check the 'when' of the existing one`,
+      }));
+    }
+  }
+  return out;
+}
+
+/** Records which plugin is running in which hook, so an exception can name both. */
+function traceHooks(hooks: KpipeHooks, cursor: Cursor, taps: Map<string, Set<string>>): void {
+  const note = (plugin: string, hook: string) => {
+    if (!taps.has(plugin)) taps.set(plugin, new Set());
+    taps.get(plugin)!.add(hook);
+  };
+  for (const [hookName, hook] of Object.entries(hooks)) {
+    const interceptor = (label: string) => ({
+      register: (tap: { name: string }) => {
+        note(tap.name, hookName);
+        return tap;
+      },
+      tap: (tap: { name: string }) => {
+        cursor.plugin = tap.name;
+        cursor.hook = label;
+      },
+    });
+    if ('for' in hook) {
+      hook.intercept({
+        // tapable hands each hook the map creates to `factory(key, hook)` before anyone taps it.
+        factory: (key: unknown, created: { intercept(i: unknown): void }) => {
+          created.intercept(interceptor(`${hookName}.for('${String(key)}')`));
+          return created;
+        },
+      } as never);
+    } else {
+      (hook as { intercept(i: unknown): void }).intercept(interceptor(hookName));
+    }
+  }
+}
+
+function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined): Diagnostic {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // The first stack frame is where the plugin failed: enough to find the bug, not a wall of trace.
+  const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+  return error('plugin-error', `plugin '${cursor.plugin ?? '?'}' failed in hook ${cursor.hook ?? '?'}: ${err.message}`, {
+    ...(cursor.plugin ? { plugin: cursor.plugin } : {}),
+    ...(cursor.hook ? { hook: cursor.hook } : {}),
+    ...(range ? { range } : {}),
+    ...(frame ? { related: [{ message: frame }] } : {}),
+  });
+}

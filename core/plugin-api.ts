@@ -1,0 +1,194 @@
+// The types a plugin sees. Together with core/hooks.ts this is kpipe's public plugin API: a plugin
+// never names another plugin; plugins meet at hooks (core/hooks.ts) and at artifacts (files,
+// published under a well-known name).
+import type { Command, Step } from './step.js';
+import type { Kconfig } from './kconfig.js';
+import type { Toolchain, MakeEnvironment } from './toolchain.js';
+import type { PluginOptionValue } from './stage-graph.js';
+import type { KpipeHooks } from './hooks.js';
+
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
+export type { PluginOptionValue } from './stage-graph.js';
+
+/** What a plugin module exports (default export or named `plugin`). */
+export interface KpipePlugin {
+  /** Unique; used in the DSL (`use NAME`), in every diagnostic and in `kpipe plugins`. */
+  name: string;
+  description?: string;
+  /** Option names the plugin understands; others are reported as errors at the `use` line. */
+  options?: Record<string, { description: string; default?: PluginOptionValue }>;
+  /** Tap the hooks. Called once for every active `use` of the plugin, with that use's context. */
+  apply(hooks: KpipeHooks, context: PluginContext): void;
+}
+
+/** A step as a plugin describes it; the planner fills in the stage and checks the paths. */
+export interface StepSpec {
+  /** Unique within the stage; defaults to the first output. */
+  id?: string;
+  commands: Command[];
+  inputs: string[];
+  outputs: string[];
+  scratch?: string[];
+  delegated?: boolean;
+}
+
+/** Files published under well-known names so that plugins meet at artifacts, not at each other. */
+export interface Artifacts {
+  /** Publish a file (canonical path) under a name, e.g. `vmlinux.btf`. */
+  publish(name: string, path: string): void;
+  /**
+   * The file published under `name`, if the publishing stage is this stage or is ordered before it
+   * (`modules: vmlinux.unstripped`). Otherwise `undefined` with the reason in `why`.
+   */
+  lookup(name: string): { path: string; stage: string } | { why: string };
+}
+
+/** Well-known artifact names used by the built-in plugins (org plugins may add their own). */
+export const ARTIFACTS = {
+  /** The linked image before the final objcopy (`vmlinux.unstripped`). */
+  unstrippedImage: 'vmlinux.unstripped',
+  /** The final image (`vmlinux`). */
+  image: 'vmlinux',
+  /** vmlinux's BTF as an ET_REL object: enough as the base of module BTF (DESIGN.md section 4). */
+  vmlinuxBtf: 'vmlinux.btf',
+  /** `System.map`. */
+  systemMap: 'System.map',
+} as const;
+
+export interface PluginContext {
+  /** The plugin's name, as used in the DSL. */
+  readonly name: string;
+  /** The stage this `use` belongs to. */
+  readonly stage: string;
+  readonly options: Readonly<Record<string, PluginOptionValue>>;
+  readonly kconfig: Kconfig;
+  readonly toolchain: Toolchain;
+  /** Absolute path of the output tree; undefined when explaining a profile without a tree. */
+  readonly objtree: string | undefined;
+  readonly srctree: string | undefined;
+  readonly make: MakeEnvironment;
+  readonly artifacts: Artifacts;
+  /** Read a file of the output tree (modules.order, ...); undefined when there is no tree or no file. */
+  readFile(canonicalPath: string): string | undefined;
+  /** A warning shown once by `run` and `explain`, attributed to this plugin. */
+  warn(message: string): void;
+}
+
+/** The steps of one stage under construction. */
+export interface StageBuilder {
+  readonly stage: string;
+  addStep(plugin: string, spec: StepSpec): Step;
+  /** Steps added so far to this stage, in order. */
+  readonly steps: readonly Step[];
+}
+
+/** What a link produces: the objects in link-vmlinux.sh's order. */
+export interface LinkSpec {
+  output: string;
+  /** Inside `--whole-archive`: vmlinux.a (or vmlinux.o), .vmlinux.export.o, init/version-timestamp.o. */
+  wholeArchive: string[];
+  /** Inside `--start-group`/`--end-group`: KBUILD_VMLINUX_LIBS. */
+  libraries: string[];
+  /** After the group, in order: the kallsyms object, the BTF object, whatever plugins add. */
+  objects: string[];
+  /** Extra linker flags (e.g. `-Map=vmlinux.map`). */
+  flags: string[];
+  /** `--strip-debug`: only when every plugin this link serves said it does not need debug info. */
+  stripDebug: boolean;
+  /** Temporary links are the `.tmp_vmlinuxN` images kallsyms and BTF read. */
+  temporary: boolean;
+  /** 1, 2, 3 for temporary links; 0 for the final link. */
+  number: number;
+}
+
+/** A link request. Requests made in the same round with the same flags are served by one link. */
+export interface TemporaryLinkRequest {
+  plugin: string;
+  /** 'required' for pahole (reads DWARF); 'not-needed' for kallsyms (reads symbols only). */
+  debugInfo: 'required' | 'not-needed';
+  /** For explain: "kallsyms pass 1", "BTF from DWARF". */
+  purpose: string;
+  /** Position of this request's `onLinked` among the round's: use LINK_READER_ORDER. */
+  order: number;
+  /** Called once the link is planned: add steps that read it, or request the next link. */
+  onLinked(image: LinkedImage, session: LinkSession): void;
+}
+
+export interface LinkedImage {
+  path: string;
+  number: number;
+  /** Every purpose this one link serves (seed 004's merge, visible in explain). */
+  purposes: string[];
+}
+
+/** The vmlinux link of one stage: temporary links, then the final link. */
+export interface LinkSession {
+  readonly stage: string;
+  readonly builder: StageBuilder;
+  requestTemporaryLink(request: TemporaryLinkRequest): void;
+  /**
+   * Put an object into every later link of this session, replacing the one set earlier under the same
+   * key (kallsyms pass N+1 replaces pass N). `order` sorts the objects: use LINK_OBJECT_ORDER.
+   */
+  setLinkObject(key: string, path: string, order: number): void;
+  /** The argv of a link that is not planned as a step (kallsyms' conditional extra pass). */
+  describeLink(output: string, stripDebug: boolean): { command: Command; inputs: string[] };
+}
+
+/**
+ * An image being produced by a step (the final vmlinux.unstripped link, or one module): later
+ * commands run on the temporary file before it is renamed into place, so an edit never sees a
+ * previous run's output (seed 002).
+ */
+export interface ImageBuilder {
+  readonly path: string;
+  readonly stage: string;
+  /** The step that produces the image; its commands so far. */
+  readonly step: Step;
+  /** A tool that edits the image in place (resolve_btfids, sorttable, pahole -J on a module). */
+  edit(plugin: string, command: Omit<Command, 'plugin'>, extraInputs?: string[]): void;
+  /** A command that reads the image and writes other files (System.map), in this position. */
+  produce(plugin: string, command: Omit<Command, 'plugin'>, outputs: string[], extraInputs?: string[], scratch?: string[]): void;
+}
+
+/** The objcopy that turns vmlinux.unstripped into vmlinux; plugins add flags and inputs. */
+export interface ObjcopySpec {
+  input: string;
+  output: string;
+  /** objcopy options; none at all means vmlinux is a byte-for-byte copy (a 6.12 tree). */
+  flags: string[];
+  /** Files the flags read (`--update-section .module_hashes=FILE`). */
+  inputs: string[];
+}
+
+/** Ordering constants for taps: named positions, not registration order (webpack's `stage`). */
+export const LINK_OBJECT_ORDER = {
+  /** kallsyms' symbol table object. */
+  SYMBOLS: 100,
+  /** The BTF object. */
+  TYPES: 200,
+  /** Anything an org plugin adds. */
+  EXTRA: 300,
+} as const;
+
+/** The order in which readers of one temporary link add their steps (link-vmlinux.sh's order). */
+export const LINK_READER_ORDER = {
+  /** Type information (BTF), generated first so the next link can carry it. */
+  TYPES: 100,
+  /** Symbol tables (kallsyms). */
+  SYMBOLS: 200,
+  EXTRA: 300,
+} as const;
+
+export const AFTER_LINK_ORDER = {
+  /** In-place fix-ups that must precede symbol extraction (resolve_btfids). */
+  FIXUP: 100,
+  /** System.map. */
+  SYMBOL_MAP: 200,
+  /** Table sorting (sorttable). */
+  TABLES: 300,
+  /** Consistency checks between the image and what the temporary links predicted. */
+  CHECKS: 400,
+  /** The architecture's post-link pass. */
+  ARCH: 500,
+} as const;

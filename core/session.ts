@@ -1,0 +1,108 @@
+// Everything a command needs before it can explain, run or clean: the pipeline file, the plugins,
+// Kconfig, the toolchain, the stage graph, the plan and the step graph. Loaded the same way for every
+// command, so `explain` shows exactly what `run` would do.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPipeline } from '../dsl/load.js';
+import { error, hasErrors, KpipeError, type Diagnostic } from './diagnostic.js';
+import { loadKconfig, type Kconfig } from './kconfig.js';
+import { loadToolchain, placeholderToolchain, srctreeOf, type MakeEnvironment, type Toolchain } from './toolchain.js';
+import { buildStageGraph, type StageGraph } from './stage-graph.js';
+import { createPlan, type Plan } from './planner.js';
+import { loadPlugins, type PluginRegistry } from './plugin-registry.js';
+import { buildStepGraph, type StepGraph } from './step-graph.js';
+import { suggest } from './suggest.js';
+
+/** The package root: dist/core/session.js -> ../.. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface SessionOptions {
+  /** `-C DIR`: the output tree. */
+  objtree?: string;
+  /** `--profile NAME`: a Kconfig profile from configs/ instead of a tree. */
+  profile?: string;
+  /** `--set SYM=VALUE`. */
+  sets: string[];
+  /** `--pipeline FILE`. */
+  pipeline?: string;
+  /** Environment for make calls: the process's plus `ARCH=... CROSS_COMPILE=...` from the command line. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Session {
+  pipelineFile: string;
+  /** Why that file: '--pipeline', 'the output tree', 'shipped with kpipe'. */
+  pipelineSource: string;
+  kconfigSource: string;
+  sources: ReadonlyMap<string, string>;
+  registry: PluginRegistry;
+  kconfig: Kconfig;
+  toolchain: Toolchain;
+  stageGraph: StageGraph;
+  plan: Plan;
+  stepGraph: StepGraph;
+  objtree?: string;
+  srctree?: string;
+  make: MakeEnvironment;
+  warnings: Diagnostic[];
+}
+
+export function profileNames(): string[] {
+  const dir = path.join(PACKAGE_ROOT, 'configs');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.config')).map((f) => f.slice(0, -'.config'.length)).sort();
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const objtree = options.objtree ? path.resolve(options.cwd, options.objtree) : undefined;
+  if (objtree && !fs.existsSync(objtree)) throw new KpipeError([error('no-objtree', `output tree ${objtree} does not exist`)]);
+  const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
+  const registry = await loadPlugins(objtree ?? options.cwd);
+  const loaded = loadPipeline(pipelineFile, { knownPlugins: registry.names() });
+  if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, loaded.sources);
+
+  let profileFile: string | undefined;
+  if (options.profile) {
+    profileFile = path.join(PACKAGE_ROOT, 'configs', `${options.profile}.config`);
+    if (!fs.existsSync(profileFile)) {
+      const guess = suggest(options.profile, profileNames());
+      throw new KpipeError([error('unknown-profile', `no profile '${options.profile}'`, { hint: guess ? `did you mean '${guess}'? (profiles: ${profileNames().join(', ')})` : `profiles: ${profileNames().join(', ')}` })]);
+    }
+  }
+  if (!profileFile && !objtree) {
+    throw new KpipeError([error('no-config', 'no Kconfig to plan against', { hint: `give an output tree with -C DIR or a profile with --profile NAME (${profileNames().join(', ')})` })]);
+  }
+  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}) });
+  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env };
+  const srctree = objtree ? srctreeOf(objtree) : undefined;
+  const toolchain = objtree ? loadToolchain(objtree, make) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
+
+  const stages = buildStageGraph(loaded.statements, kconfig);
+  if (hasErrors(stages.diagnostics)) throw new KpipeError(stages.diagnostics, 2, loaded.sources);
+  const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
+  if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, loaded.sources);
+
+  const root = objtree ?? '/objtree';
+  const steps = buildStepGraph(plan.steps, {
+    objtree: root,
+    // Without a tree every file kpipe does not produce is taken to exist: explain shows the shape.
+    isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),
+  });
+  if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, loaded.sources);
+
+  const kconfigSource = profileFile ? `profile ${options.profile} (${path.relative(options.cwd, profileFile) || profileFile})` : `${objtree}/include/config/auto.conf`;
+  return {
+    pipelineFile, pipelineSource, kconfigSource, sources: loaded.sources, registry, kconfig, toolchain,
+    stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
+    ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}),
+    warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...plan.warnings],
+  };
+}
+
+/** `--pipeline FILE`, else a kbuild.pipeline in the output tree, else the one shipped with kpipe. */
+function choosePipeline(options: SessionOptions, objtree: string | undefined): { file: string; source: string } {
+  if (options.pipeline) return { file: path.resolve(options.cwd, options.pipeline), source: '--pipeline' };
+  if (objtree && fs.existsSync(path.join(objtree, 'kbuild.pipeline'))) return { file: path.join(objtree, 'kbuild.pipeline'), source: 'the output tree' };
+  return { file: path.join(PACKAGE_ROOT, 'kbuild.pipeline'), source: 'shipped with kpipe' };
+}

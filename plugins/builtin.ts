@@ -1,0 +1,27 @@
+// The plugins shipped with kpipe, by the name kbuild.pipeline uses for them.
+import type { KpipePlugin } from '../core/plugin-api.js';
+import { linkPlugin } from './link/index.js';
+import { kallsymsPlugin } from './kallsyms/index.js';
+import { btfPlugin } from './btf/index.js';
+import { sysmapPlugin } from './sysmap/index.js';
+import { sorttablePlugin } from './sorttable/index.js';
+import { objcopyPlugin } from './objcopy/index.js';
+import { modfinalPlugin } from './modfinal/index.js';
+import { x86Plugin } from './arch/x86/index.js';
+import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
+
+export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
+  linkPlugin,
+  kallsymsPlugin,
+  btfPlugin,
+  sysmapPlugin,
+  sorttablePlugin,
+  objcopyPlugin,
+  modfinalPlugin,
+  x86Plugin,
+];
+
+/** Builtins the plugins bring, for `kpipe builtin NAME` outside a plan (the ninja export calls it). */
+export function registerPluginBuiltins(): void {
+  registerExtraPassBuiltin();
+}

@@ -1,0 +1,62 @@
+// link: the `vmlinux_link` of scripts/link-vmlinux.sh as data, and the link session that orders the
+// temporary links other plugins ask for. The small compiles the link needs (.vmlinux.export.o,
+// init/version-timestamp.o) are delegated to kbuild, which knows their flags and header deps.
+import type { KpipePlugin, LinkSpec, PluginContext } from '../../core/plugin-api.js';
+import { ARTIFACTS } from '../../core/plugin-api.js';
+import { runLinkSession } from '../../core/link-session.js';
+import { exec, kbuildMake } from '../kbuild.js';
+
+export const linkPlugin: KpipePlugin = {
+  name: 'link',
+  description: 'links vmlinux.a and the objects other plugins add; temporary links on request',
+  apply(hooks, ctx) {
+    hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
+      const { kconfig, toolchain } = ctx;
+      // CONFIG_LTO_CLANG and X86_KERNEL_IBT link vmlinux.o instead of redoing the slow LTO link.
+      const useVmlinuxO = kconfig.isEnabled('LTO_CLANG') || kconfig.isEnabled('X86_KERNEL_IBT');
+      const wholeArchive = [useVmlinuxO ? 'vmlinux.o' : 'vmlinux.a'];
+      if (kconfig.isEnabled('MODULES')) {
+        wholeArchive.push('.vmlinux.export.o');
+        builder.addStep(ctx.name, {
+          commands: [kbuildMake(ctx, 'CC', '.vmlinux.export.o', ['$(srctree)/scripts/Makefile.vmlinux'])],
+          inputs: ['.vmlinux.export.c'],
+          outputs: ['.vmlinux.export.o'],
+          delegated: true,
+        });
+      }
+      wholeArchive.push('init/version-timestamp.o');
+      builder.addStep(ctx.name, {
+        commands: [kbuildMake(ctx, 'CC', 'init/version-timestamp.o', ['$(srctree)/scripts/Makefile.build', 'obj=init'])],
+        inputs: [],
+        outputs: ['init/version-timestamp.o'],
+        delegated: true,
+      });
+      const lds = toolchain.value('KBUILD_LDS');
+      const libraries = useVmlinuxO ? [] : toolchain.words('KBUILD_VMLINUX_LIBS');
+      const { final } = runLinkSession(hooks, builder, {
+        plugin: ctx.name,
+        wholeArchive,
+        libraries,
+        implicitInputs: [lds],
+        command: (spec) => exec(ctx.name, 'LD', spec.output, linkArgv(ctx, spec, lds)),
+      });
+      if (kconfig.isEnabled('VMLINUX_MAP')) final.outputs.push(`${ctx.stage}.map`);
+      ctx.artifacts.publish(ARTIFACTS.unstrippedImage, ctx.stage);
+    });
+  },
+};
+
+/** link-vmlinux.sh's argv, word for word, so the image is byte-identical to kbuild's. */
+function linkArgv(ctx: PluginContext, spec: LinkSpec, lds: string): string[] {
+  const { toolchain, kconfig } = ctx;
+  const flags = [...toolchain.words('KBUILD_LDFLAGS'), ...toolchain.words('LDFLAGS_vmlinux'), `--script=${lds}`];
+  if (spec.stripDebug) flags.push('--strip-debug');
+  if (kconfig.isEnabled('VMLINUX_MAP')) flags.push(`-Map=${spec.output}.map`);
+  return [
+    ...toolchain.words('LD'), ...flags, ...spec.flags,
+    '-o', spec.output,
+    '--whole-archive', ...spec.wholeArchive, '--no-whole-archive',
+    '--start-group', ...spec.libraries, '--end-group',
+    ...spec.objects,
+  ];
+}

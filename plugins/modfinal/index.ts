@@ -1,0 +1,51 @@
+// modfinal: the final link of every module in modules.order (scripts/Makefile.modfinal): the `.mod.o`
+// and `.module-common.o` compiles delegated to kbuild, then `ld -r` per module, then whatever plugins
+// do to the .ko through `moduleLinked` (BTF [M]) on the temporary file. A .ko is therefore always made
+// from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
+import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
+import { imageBuilder } from '../../core/image-builder.js';
+import { exec, kbuildMake } from '../kbuild.js';
+
+export const modfinalPlugin: KpipePlugin = {
+  name: 'modfinal',
+  description: 'links each module of modules.order into its .ko',
+  apply(hooks, ctx) {
+    hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
+      const modules = moduleObjects(ctx);
+      const lds = moduleLinkerScript(ctx);
+      const modObjects = modules.map((m) => m.replace(/\.o$/, '.mod.o'));
+      builder.addStep(ctx.name, {
+        id: `${ctx.stage}:mod.o`,
+        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o, .module-common.o`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, '.module-common.o'])],
+        inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
+        outputs: [...modObjects, '.module-common.o'],
+        delegated: true,
+      });
+      for (const object of modules) {
+        const ko = object.replace(/\.o$/, '.ko');
+        const inputs = [object, object.replace(/\.o$/, '.mod.o'), '.module-common.o'];
+        const t = ctx.toolchain;
+        const link = exec(ctx.name, 'LD [M]', ko, [
+          ...t.words('LD'), '-r', ...t.words('KBUILD_LDFLAGS'), ...t.words('KBUILD_LDFLAGS_MODULE'), ...t.words('LDFLAGS_MODULE'),
+          '-T', lds, '-o', ko, ...inputs,
+        ]);
+        const step = builder.addStep(ctx.name, { commands: [link], inputs: [...inputs, lds], outputs: [ko] });
+        hooks.moduleLinked.for(ctx.stage).call(imageBuilder(step, ko));
+      }
+    });
+  },
+};
+
+/** The objects named by modules.order; without a tree, one stand-in so explain can show the shape. */
+function moduleObjects(ctx: PluginContext): string[] {
+  const order = ctx.readFile('modules.order');
+  if (order === undefined) return ctx.objtree ? [] : ['<module>.o'];
+  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
+}
+
+/** Makefile.modfinal's ARCH_MODULE_LDS: the first of scripts/module.lds, arch/$(SRCARCH)/module.lds. */
+function moduleLinkerScript(ctx: PluginContext): string {
+  const arch = ctx.kconfig.get('ARCH') ?? '$(SRCARCH)';
+  const candidates = ['scripts/module.lds', `arch/${arch}/module.lds`];
+  return candidates.find((c) => ctx.readFile(c) !== undefined) ?? candidates[0]!;
+}
