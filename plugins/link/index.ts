@@ -5,6 +5,7 @@ import type { KpipePlugin, LinkSpec, PluginContext } from '../../core/plugin-api
 import { ARTIFACTS } from '../../core/plugin-api.js';
 import { runLinkSession } from '../../core/link-session.js';
 import { exec, kbuildMake } from '../kbuild.js';
+import { thinArchiveMembers } from './thin-archive.js';
 
 export const linkPlugin: KpipePlugin = {
   name: 'link',
@@ -37,7 +38,7 @@ export const linkPlugin: KpipePlugin = {
         plugin: ctx.name,
         wholeArchive,
         libraries,
-        implicitInputs: [lds],
+        implicitInputs: [lds, ...archiveMembers(ctx, [...wholeArchive, ...libraries])],
         command: (spec) => exec(ctx.name, 'LD', spec.output, linkArgv(ctx, spec, lds)),
       });
       if (kconfig.isEnabled('VMLINUX_MAP')) final.outputs.push(`${ctx.stage}.map`);
@@ -45,6 +46,16 @@ export const linkPlugin: KpipePlugin = {
     });
   },
 };
+
+/** The members of the thin archives among the link's objects: what the link really reads. */
+function archiveMembers(ctx: PluginContext, objects: string[]): string[] {
+  const members: string[] = [];
+  for (const object of objects.filter((o) => o.endsWith('.a'))) {
+    const text = ctx.readFile(object);
+    if (text !== undefined) members.push(...(thinArchiveMembers(text, object) ?? []));
+  }
+  return members;
+}
 
 /** link-vmlinux.sh's argv, word for word, so the image is byte-identical to kbuild's. */
 function linkArgv(ctx: PluginContext, spec: LinkSpec, lds: string): string[] {

@@ -13,6 +13,15 @@ export const modfinalPlugin: KpipePlugin = {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const modules = moduleObjects(ctx);
       const lds = moduleLinkerScript(ctx);
+      if (lds === 'scripts/module.lds') {
+        // kbuild's modules_prepare makes it, not the compile phase (vmlinux_o modpost).
+        builder.addStep(ctx.name, {
+          commands: [kbuildMake(ctx, 'LDS', lds, ['$(srctree)/scripts/Makefile.build', 'obj=scripts'])],
+          inputs: [],
+          outputs: [lds],
+          delegated: true,
+        });
+      }
       const modObjects = modules.map((m) => m.replace(/\.o$/, '.mod.o'));
       builder.addStep(ctx.name, {
         id: `${ctx.stage}:mod.o`,
@@ -43,9 +52,12 @@ function moduleObjects(ctx: PluginContext): string[] {
   return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
 }
 
-/** Makefile.modfinal's ARCH_MODULE_LDS: the first of scripts/module.lds, arch/$(SRCARCH)/module.lds. */
+/**
+ * Makefile.modfinal's ARCH_MODULE_LDS: scripts/module.lds (generated from the source tree's
+ * scripts/module.lds.S), or the arch's own arch/$(SRCARCH)/module.lds where an arch ships one instead.
+ */
 function moduleLinkerScript(ctx: PluginContext): string {
   const arch = ctx.kconfig.get('ARCH') ?? '$(SRCARCH)';
-  const candidates = ['scripts/module.lds', `arch/${arch}/module.lds`];
-  return candidates.find((c) => ctx.readFile(c) !== undefined) ?? candidates[0]!;
+  const archScript = `arch/${arch}/module.lds`;
+  return ctx.readFile(archScript) !== undefined ? archScript : 'scripts/module.lds';
 }

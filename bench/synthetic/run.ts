@@ -1,0 +1,92 @@
+// The synthetic benchmark of issue 3, in one run:
+//   plan/graph-build time for 5,500 modules (11,003 steps),
+//   a no-op `runSteps` in a child process: wall time and peak RSS,
+//   ninja on the exported build.ninja for the same no-op, and the ratio.
+// Usage (after `npx tsc -p tsconfig.json`): bench/synthetic/run.sh [MODULES] [REPEAT]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateSyntheticTree, syntheticSteps } from './generate.js';
+import { buildStepGraph } from '../../core/step-graph.js';
+import { exportNinja } from '../../core/ninja-export.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const modules = Number(process.argv[2] ?? 5500);
+const repeat = Number(process.argv[3] ?? 7);
+const jobs = os.cpus().length;
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-bench-'));
+const kdir = path.join(root, 'kpipe');
+const ndir = path.join(root, 'ninja');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+function timed(argv: string[]): { ms: number; stdout: string; status: number | null } {
+  const t = performance.now();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const elapsed = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  return { ms: elapsed, stdout: r.stdout, status: r.status };
+}
+
+console.log(`synthetic tree: ${modules} modules, ${2 * modules + 3} steps, -j${jobs}, in ${root}`);
+const { steps } = generateSyntheticTree(kdir, modules);
+generateSyntheticTree(ndir, modules);
+fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
+
+// Plan time: making the steps (what a planner hands over) and building the validated step graph.
+const planTimes: number[] = [];
+const graphTimes: number[] = [];
+for (let k = 0; k < repeat; k++) {
+  const t0 = performance.now();
+  const s = syntheticSteps(kdir, modules);
+  const t1 = performance.now();
+  const { diagnostics } = buildStepGraph(s, { objtree: kdir, isSource: (p) => fs.existsSync(path.resolve(kdir, p)) });
+  const t2 = performance.now();
+  if (diagnostics.length > 0) throw new Error(diagnostics[0]!.message);
+  planTimes.push(t1 - t0);
+  graphTimes.push(t2 - t1);
+}
+
+const child = [process.execPath, path.join(here, 'noop-child.js'), kdir, String(jobs)];
+const full = timed(child);
+console.log(`full build, kpipe:  ${(full.ms / 1000).toFixed(1)} s  ${full.stdout}`);
+const { graph } = buildStepGraph(syntheticSteps(ndir, modules), { objtree: ndir, isSource: () => true });
+fs.writeFileSync(path.join(ndir, 'build.ninja'), exportNinja(graph, { kpipe: path.resolve(here, '../../../bin/kpipe.js') }));
+const nfull = timed(['/usr/bin/ninja', '-C', ndir, `-j${jobs}`]);
+console.log(`full build, ninja:  ${(nfull.ms / 1000).toFixed(1)} s`);
+
+// The first no-op after a build re-reads nothing big but compacts the journal; measure the steady state.
+timed(child);
+timed(['/usr/bin/ninja', '-C', ndir]);
+const kp: { wall: number; run: number; rss: number; ran: number }[] = [];
+const nj: number[] = [];
+for (let k = 0; k < repeat; k++) {
+  const r = timed(child);
+  const j = JSON.parse(r.stdout) as { runMs: number; maxRssKB: number; ran: number };
+  kp.push({ wall: r.ms, run: j.runMs, rss: j.maxRssKB, ran: j.ran });
+  const n = timed(['/usr/bin/ninja', '-C', ndir]);
+  if (!/no work to do/.test(n.stdout)) throw new Error(`ninja did work on a no-op:\n${n.stdout}`);
+  nj.push(n.ms);
+}
+if (kp.some((x) => x.ran !== 0)) throw new Error('kpipe ran steps on a no-op');
+const wall = median(kp.map((x) => x.wall));
+const run = median(kp.map((x) => x.run));
+const rss = Math.max(...kp.map((x) => x.rss)) / 1024;
+const ninja = median(nj);
+const snapshotBytes = fs.statSync(path.join(kdir, '.kpipe', 'state')).size;
+
+console.log('');
+console.log(`plan (generate ${2 * modules + 3} steps):      ${ms(median(planTimes))}`);
+console.log(`step graph build:                  ${ms(median(graphTimes))}   (target < 300 ms)`);
+console.log(`no-op runSteps (in the child):     ${ms(run)}`);
+console.log(`no-op kpipe process (wall):        ${ms(wall)}   node start + load plan + graph + runSteps`);
+console.log(`no-op ninja (wall):                ${ms(ninja)}`);
+console.log(`ratio runSteps / ninja:            ${(run / ninja).toFixed(2)}x   (target <= 1.5x)`);
+console.log(`ratio whole process / ninja:       ${(wall / ninja).toFixed(2)}x`);
+console.log(`peak RSS of the no-op process:     ${rss.toFixed(0)} MB   (target < 250 MB)`);
+console.log(`.kpipe/state snapshot:             ${(snapshotBytes / 1024).toFixed(0)} KiB`);
+console.log(`(medians of ${repeat}; tree kept in ${root}; remove it with rm -rf)`);
+if (!process.env.KEEP_TREE) fs.rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,93 @@
+// The commands that touch an output tree: run, clean, export ninja, builtin. Each turns a Session into
+// a call of the executor's modules and an exit status.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CliArgs } from './args.js';
+import type { Session } from '../session.js';
+import { PACKAGE_ROOT } from '../session.js';
+import { error, KpipeError } from '../diagnostic.js';
+import { runSteps } from '../executor.js';
+import { interruptOnSignals } from '../interrupt.js';
+import { cleanOutputs } from '../clean.js';
+import { exportNinja } from '../ninja-export.js';
+import { describeReason, explainWhy } from '../up-to-date.js';
+import { runBuiltinStandalone } from '../builtins.js';
+import { targetsOf } from './main.js';
+
+function requireTree(session: Session, command: string): string {
+  if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
+  return session.objtree;
+}
+
+/** ARCH, CROSS_COMPILE, ... given on the command line or in the environment: kbuild needs them on every call. */
+function kbuildVariables(session: Session): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of ['ARCH', 'CROSS_COMPILE', 'LLVM', 'KBUILD_BUILD_VERSION', 'KBUILD_BUILD_TIMESTAMP', 'KBUILD_BUILD_USER', 'KBUILD_BUILD_HOST']) {
+    const value = session.make.env[v];
+    if (value !== undefined) out[v] = value;
+  }
+  return out;
+}
+
+export async function runCommand(session: Session, args: CliArgs): Promise<number> {
+  const objtree = requireTree(session, 'run');
+  const interruption = interruptOnSignals();
+  try {
+    const targets = args.positionals.length > 0 ? targetsOf(session, args.positionals) : undefined;
+    const result = await runSteps(session.stepGraph, {
+      objtree,
+      ...(session.srctree ? { srctree: session.srctree } : {}),
+      jobs: args.jobs ?? os.availableParallelism(),
+      keepGoing: args.keepGoing,
+      verbosity: args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal',
+      env: kbuildVariables(session),
+      signal: interruption.signal,
+      ...(targets ? { targets } : {}),
+    });
+    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1, session.sources);
+    return result.exitCode;
+  } finally {
+    interruption.dispose();
+  }
+}
+
+export async function cleanCommand(session: Session): Promise<number> {
+  const objtree = requireTree(session, 'clean');
+  const result = await cleanOutputs(session.stepGraph.steps, objtree);
+  if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1);
+  process.stdout.write(`  CLEAN   ${result.removed.length} files\n`);
+  return 0;
+}
+
+export function exportNinjaCommand(session: Session, args: CliArgs): number {
+  const objtree = requireTree(session, 'export ninja');
+  const text = exportNinja(session.stepGraph, {
+    kpipe: [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')],
+    ...(session.srctree ? { srctree: session.srctree } : {}),
+    env: kbuildVariables(session),
+  });
+  const file = path.resolve(process.cwd(), args.output ?? path.join(objtree, 'build.ninja'));
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+  process.stdout.write(`  GEN     ${file}\n`);
+  return 0;
+}
+
+/** `kpipe builtin NAME ARGS...` in the current directory (the output tree, under ninja). */
+export async function builtinCommand(words: readonly string[], cwd: string): Promise<number> {
+  const [name, ...rest] = words;
+  if (!name) throw new KpipeError([error('usage', 'kpipe builtin NAME ARGS...')]);
+  // Plugins register their builtins when applied; load the built-in ones so ninja can call them.
+  await import('../../plugins/builtin.js').then((m) => m.registerPluginBuiltins());
+  const r = await runBuiltinStandalone(name, rest, cwd);
+  if (r.message) process.stderr.write(`${r.message}\n`);
+  return r.status;
+}
+
+export function whyMap(session: Session): Map<string, string> {
+  if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
+  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session) });
+  return new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
+}

@@ -1,0 +1,192 @@
+// Every reason the up-to-date rule gives, seen from the outside: through runSteps, last-run.json and
+// explainWhy, on a real tree with stand-in tools.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chain, cmd, exec, makeTree, step, type Tree } from './fixture.js';
+import { explainWhy, describeReason } from '../../core/up-to-date.js';
+import { buildStepGraph } from '../../core/step-graph.js';
+
+let t: Tree;
+test.before.each(() => {
+  t = makeTree();
+  t.write('a.src', 'alpha');
+  t.write('b.src', 'beta');
+});
+test.after.each(() => t.remove());
+
+const reasons = (tr: Tree) => Object.fromEntries(tr.lastRun().steps.map((s) => [s.id, s.reason?.kind]));
+const outcomes = (tr: Tree) => Object.fromEntries(tr.lastRun().steps.map((s) => [s.id, s.outcome]));
+
+test('new: a step that never ran runs, and prints its quiet line', async () => {
+  const r = await t.run(chain(t));
+  assert.is(r.status, 'ok');
+  assert.is(r.exitCode, 0);
+  assert.equal(reasons(t), { A: 'new', B: 'new' });
+  assert.is(t.read('b.out'), 'B:A:alphabeta');
+  assert.is(r.output, '  GEN     a.out\n  GEN     b.out\n');
+});
+
+test('up-to-date: a second run runs nothing and prints nothing', async () => {
+  await t.run(chain(t));
+  t.resetRuns();
+  const r = await t.run(chain(t));
+  assert.equal(t.runs(), []);
+  assert.is(r.output, '');
+  assert.equal(reasons(t), { A: 'up-to-date', B: 'up-to-date' });
+  assert.equal(r.log!.counts, { total: 2, ran: 0, upToDate: 2, failed: 0 });
+});
+
+test('command-changed: a different argv reruns the step', async () => {
+  await t.run(chain(t));
+  t.resetRuns();
+  const steps = chain(t);
+  (steps[0]!.commands[0]!.action as { argv: string[] }).argv[1] = 'A2';
+  await t.run(steps);
+  assert.equal(reasons(t), { A: 'command-changed', B: 'input-changed' });
+  assert.is(t.read('b.out'), 'B:A2:alphabeta');
+});
+
+test('command-changed: the environment kpipe passes is part of the command', async () => {
+  await t.run(chain(t), { env: { ARCH: 'x86' } });
+  await t.run(chain(t), { env: { ARCH: 'x86' } });
+  assert.equal(reasons(t), { A: 'up-to-date', B: 'up-to-date' });
+  await t.run(chain(t), { env: { ARCH: 'riscv' } });
+  assert.equal(reasons(t), { A: 'command-changed', B: 'command-changed' });
+});
+
+test('input-changed: names the input whose content changed', async () => {
+  await t.run(chain(t));
+  t.write('b.src', 'BETA!');
+  await t.run(chain(t));
+  assert.equal(t.lastRun().steps[1]!.reason, { kind: 'input-changed', path: 'b.src' });
+  assert.is(t.lastRun().steps[1]!.why, 'input b.src changed');
+  assert.is(reasons(t).A, 'up-to-date');
+});
+
+test('input-changed: same size, same second, different bytes is still seen', async () => {
+  await t.run(chain(t));
+  t.write('a.src', 'ALPHA'); // same length as before
+  await t.run(chain(t));
+  assert.equal(reasons(t), { A: 'input-changed', B: 'input-changed' });
+  assert.is(t.read('b.out'), 'B:A:ALPHAbeta');
+});
+
+test('touching an input without changing it reruns nothing', async () => {
+  await t.run(chain(t));
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(path.join(t.dir, 'a.src'), later, later);
+  fs.utimesSync(path.join(t.dir, 'a.out'), later, later);
+  t.resetRuns();
+  await t.run(chain(t));
+  assert.equal(t.runs(), []);
+});
+
+test('output-missing: a deleted output is rebuilt', async () => {
+  await t.run(chain(t));
+  fs.rmSync(path.join(t.dir, 'a.out'));
+  t.resetRuns();
+  await t.run(chain(t));
+  assert.equal(t.lastRun().steps[0]!.reason, { kind: 'output-missing', path: 'a.out' });
+  assert.equal(outcomes(t), { A: 'built-unchanged', B: 'up-to-date' }, 'same bytes again: B stays');
+  assert.is(t.runs().length, 1);
+  assert.match(t.runs()[0]!, /^A /);
+});
+
+test('output-modified: an output changed behind kpipe\'s back is rebuilt', async () => {
+  await t.run(chain(t));
+  t.write('b.out', 'edited by hand, and longer');
+  await t.run(chain(t));
+  assert.equal(t.lastRun().steps[1]!.reason, { kind: 'output-modified', path: 'b.out' });
+  assert.is(t.read('b.out'), 'B:A:alphabeta');
+});
+
+test('input-missing: a source that vanished fails the step with a clear error', async () => {
+  const r0 = await t.run(chain(t));
+  assert.is(r0.status, 'ok');
+  fs.rmSync(path.join(t.dir, 'b.src'));
+  const r = await t.run(chain(t), {}, true);
+  assert.is(r.status, 'failed');
+  assert.is(r.exitCode, 1);
+  assert.is(r.diagnostics[0]!.code, 'missing-input');
+  assert.match(r.diagnostics[0]!.message, /input b\.src does not exist/);
+});
+
+test('a dependency that reran is not a reason by itself (early cutoff)', async () => {
+  // A's output ignores part of its input: changing that part reruns A with identical bytes.
+  const steps = [
+    step('A', ['a.src'], ['a.out'], [cmd('CUT', 'a.out', exec(['cut', '-c', '1-3', 'a.src'], { stdout: 'a.out' }))]),
+    step('B', ['a.out'], ['b.out'], [cmd('GEN', 'b.out', exec([t.tool('gen'), 'B', 'b.out', 'a.out']))]),
+  ];
+  await t.run(steps);
+  t.write('a.src', 'alpXXX');
+  t.resetRuns();
+  await t.run(steps);
+  assert.equal(outcomes(t), { A: 'built-unchanged', B: 'up-to-date' });
+  assert.equal(t.runs(), [], 'B did not run');
+  t.write('a.src', 'ALPHA');
+  await t.run(steps);
+  assert.equal(outcomes(t), { A: 'built', B: 'built' });
+  assert.equal(t.lastRun().steps[1]!.reason, { kind: 'input-changed', path: 'a.out' });
+});
+
+test('explainWhy predicts without running: own reasons, and waits-for downstream', async () => {
+  const steps = [...chain(t), step('C', ['b.out'], ['c.out'], [cmd('GEN', 'c.out', exec([t.tool('gen'), 'C', 'c.out', 'b.out']))])];
+  const { graph } = buildStepGraph(steps, { objtree: t.dir, isSource: (p) => fs.existsSync(path.join(t.dir, p)) });
+  const before = explainWhy(graph);
+  assert.equal([...before.values()].map((r) => r.kind), ['new', 'new', 'new']);
+  await t.run(steps);
+  assert.equal([...explainWhy(graph).values()].map((r) => r.kind), ['up-to-date', 'up-to-date', 'up-to-date']);
+  t.write('a.src', 'changed');
+  t.resetRuns();
+  const why = explainWhy(graph);
+  assert.equal(t.runs(), [], 'explain runs nothing');
+  assert.equal(why.get('A'), { kind: 'input-changed', path: 'a.src' });
+  assert.equal(why.get('B'), { kind: 'waits-for', step: 'A', path: 'a.out' });
+  assert.equal(why.get('C'), { kind: 'waits-for', step: 'B', path: 'b.out' });
+  assert.is(describeReason(why.get('B')!), 'waits for A; may rerun if a.out changes');
+  t.write('b.src', 'also changed');
+  assert.equal(explainWhy(graph).get('B'), { kind: 'input-changed', path: 'b.src' }, 'its own reason wins');
+});
+
+test('explainWhy after clean: a downstream step with a record waits instead of claiming a missing input', async () => {
+  await t.run(chain(t));
+  fs.rmSync(path.join(t.dir, 'a.out'));
+  const why = explainWhy(t.graph(chain(t)));
+  assert.equal(why.get('A'), { kind: 'output-missing', path: 'a.out' });
+  assert.equal(why.get('B'), { kind: 'waits-for', step: 'A', path: 'a.out' });
+});
+
+test('last-run.json records every step with label, reason, outcome and duration', async () => {
+  await t.run(chain(t));
+  const log = t.lastRun();
+  assert.is(log.version, 1);
+  assert.is(log.status, 'ok');
+  assert.is(log.objtree, t.dir);
+  const a = log.steps[0]!;
+  assert.is(a.id, 'A');
+  assert.is(a.label, 'GEN a.out');
+  assert.is(a.ran, true);
+  assert.is(a.outcome, 'built');
+  assert.is(a.why, 'never ran');
+  assert.type(a.durationMs, 'number');
+});
+
+test('a step whose outputs are unchanged on disk is not re-hashed on a no-op run', async () => {
+  t.write('big.src', 'x'.repeat(1 << 20));
+  const steps = [step('big', ['big.src'], ['big.out'], [cmd('CP', 'big.out', exec(['cp', 'big.src', 'big.out']))])];
+  await t.run(steps);
+  // Make the source look old, so its stat can be trusted (a fresh mtime is "racy" and re-hashed).
+  const old = new Date(Date.now() - 60_000);
+  fs.utimesSync(path.join(t.dir, 'big.src'), old, old);
+  await t.run(steps); // hashes big.src once more (its stat changed), now trusted
+  const { StateStore } = await import('../../core/state-store.js');
+  const { FileProbe } = await import('../../core/file-probe.js');
+  const probe = new FileProbe(t.dir, StateStore.load(t.dir));
+  probe.hash('big.src');
+  probe.hash('big.out');
+  assert.is(probe.hashed, 0, 'both answered from the stat fast path');
+});
+
+test.run();

@@ -1,0 +1,119 @@
+// The real kernel tree for end-to-end tests: prepared by scripts/prepare-kernel.sh (cached under
+// ~/.cache/kpipe), restored from its pristine copy at the same path before each link (an output tree
+// is path-sensitive, DESIGN.md section 4), and kbuild's own link outputs saved once per tree as the
+// reference kpipe must equal byte for byte.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../core/session.js';
+
+/** Exactly the variables scripts/kernel-env.sh exports: reproducible builds, as DESIGN.md says. */
+export const REPRODUCIBLE_ENV = {
+  KBUILD_BUILD_VERSION: '1',
+  KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 2026',
+  KBUILD_BUILD_USER: 'kpipe',
+  KBUILD_BUILD_HOST: 'kpipe',
+  ARCH: 'x86_64',
+};
+
+export function env(): NodeJS.ProcessEnv {
+  return { ...process.env, ...REPRODUCIBLE_ENV };
+}
+
+export function run(argv: string[], options: SpawnSyncOptions = {}): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: env(), maxBuffer: 256 * 1024 * 1024, ...options });
+  if (r.status !== 0) {
+    throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}:\n${String(r.stdout ?? '').slice(-4000)}\n${String(r.stderr ?? '').slice(-4000)}`);
+  }
+  return String(r.stdout ?? '');
+}
+
+export interface KernelTree {
+  dir: string;
+  out: string;
+  pristine: string;
+  src: string;
+}
+
+export function prepareTree(profile = 'x86_64-reference'): KernelTree {
+  const dir = run(['bash', path.join(PACKAGE_ROOT, 'scripts/prepare-kernel.sh'), profile], { stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return { dir, out: path.join(dir, 'out'), pristine: path.join(dir, 'pristine'), src: fs.realpathSync(path.join(dir, 'out', 'source')) };
+}
+
+export function restore(tree: KernelTree): void {
+  fs.rmSync(tree.out, { recursive: true, force: true });
+  run(['cp', '-a', tree.pristine, tree.out]);
+}
+
+/** vmlinux, System.map and every .ko, as paths relative to the tree. */
+export function linkOutputs(out: string): string[] {
+  const kos = run(['find', '.', '-name', '*.ko', '-type', 'f'], { cwd: out }).split('\n').filter(Boolean).map((p) => p.replace(/^\.\//, '')).sort();
+  return ['vmlinux', 'System.map', ...kos];
+}
+
+/** kbuild's link of the tree (after `prepare`, e.g. an edit and a compile phase), saved once. */
+export function kbuildReference(tree: KernelTree, name: string, prepare: () => void = () => {}): string {
+  const ref = path.join(tree.dir, `ref-${name}`);
+  if (fs.existsSync(path.join(ref, '.done'))) return ref;
+  restore(tree);
+  prepare();
+  run(['make', '-s', `-j${2}`, 'vmlinux', 'modules'], { cwd: tree.out });
+  fs.rmSync(ref, { recursive: true, force: true });
+  for (const f of linkOutputs(tree.out)) {
+    fs.mkdirSync(path.dirname(path.join(ref, f)), { recursive: true });
+    fs.copyFileSync(path.join(tree.out, f), path.join(ref, f));
+  }
+  fs.writeFileSync(path.join(ref, '.done'), '');
+  return ref;
+}
+
+/** Files that differ between a reference and a tree (missing ones included). */
+export function differences(ref: string, out: string): string[] {
+  const refFiles = linkOutputs(ref);
+  const outFiles = new Set(linkOutputs(out));
+  const diff: string[] = [];
+  for (const f of refFiles) {
+    if (!outFiles.has(f)) diff.push(`${f}: missing`);
+    else if (!fs.readFileSync(path.join(ref, f)).equals(fs.readFileSync(path.join(out, f)))) diff.push(`${f}: differs`);
+    outFiles.delete(f);
+  }
+  for (const f of outFiles) diff.push(`${f}: not made by kbuild`);
+  return diff;
+}
+
+/** The compile phase only (DESIGN.md section 4), e.g. after a source edit. */
+export function compilePhase(tree: KernelTree): void {
+  run(['make', '-s', '-j2', 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { cwd: tree.out });
+}
+
+const PANIC_C = 'kernel/panic.c';
+const LITERAL = '"Kernel panic - not syncing: %s\\n"';
+const EDITED = '"Kernel panic - not syncing (kpipe e2e): %s\\n"';
+
+/**
+ * Runs `fn` with one string literal of kernel/panic.c changed (DESIGN.md's early-cutoff experiment),
+ * then restores the file and its mtime, so the shared source and the cached trees stay as they were.
+ */
+export function withPanicEdit<T>(tree: KernelTree, fn: () => T): T {
+  const file = path.join(tree.src, PANIC_C);
+  const backup = path.join(tree.dir, 'panic.c.orig');
+  if (fs.existsSync(backup)) restorePanic(file, backup); // an earlier run died mid-edit
+  const original = fs.readFileSync(file, 'utf8');
+  if (!original.includes(LITERAL)) throw new Error(`${file} no longer has the literal ${LITERAL}`);
+  const stat = fs.statSync(file);
+  fs.writeFileSync(backup, original);
+  fs.utimesSync(backup, stat.atime, stat.mtime);
+  try {
+    fs.writeFileSync(file, original.replace(LITERAL, EDITED));
+    return fn();
+  } finally {
+    restorePanic(file, backup);
+  }
+}
+
+function restorePanic(file: string, backup: string): void {
+  const stat = fs.statSync(backup);
+  fs.writeFileSync(file, fs.readFileSync(backup));
+  fs.utimesSync(file, stat.atime, stat.mtime);
+  fs.rmSync(backup);
+}
