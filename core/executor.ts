@@ -104,6 +104,8 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   }
   try {
     const store = StateStore.load(objtree);
+    // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
+    if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const run = new Run(graph, store, objtree, opts, progress);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
@@ -365,12 +367,16 @@ class Run {
     if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
     }
-    if (outcome.output !== '') this.progress.output(outcome.output);
+    // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
+    if (outcome.output !== '' && !action.quietOnSuccess) this.progress.output(outcome.output);
     return undefined;
   }
 
+  private baseEnv: NodeJS.ProcessEnv | undefined;
+  /** The process environment, then kpipe's (ARCH, ...), then the command's own. */
   private commandEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
-    return { ...process.env, ...this.opts.env, ...extra };
+    this.baseEnv ??= { ...process.env, ...this.opts.env };
+    return extra ? { ...this.baseEnv, ...extra } : this.baseEnv;
   }
 
   /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */

@@ -30,6 +30,8 @@ export interface StepSpec {
   outputs: string[];
   scratch?: string[];
   delegated?: boolean;
+  /** The plan reads this step's outputs: run it first, then plan again (see Step.replan). */
+  replan?: boolean;
 }
 
 /** Files published under well-known names so that plugins meet at artifacts, not at each other. */

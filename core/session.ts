@@ -26,6 +26,8 @@ export interface SessionOptions {
   sets: string[];
   /** `--pipeline FILE`. */
   pipeline?: string;
+  /** `--skip STAGE`: leave these stages out; what they write is taken from the tree as it is. */
+  skip?: string[];
   /** Environment for make calls: the process's plus `ARCH=... CROSS_COMPILE=...` from the command line. */
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -83,8 +85,15 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
   if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, loaded.sources);
 
+  const skip = new Set(options.skip ?? []);
+  for (const name of skip) {
+    if (!stages.graph.stages.some((st) => st.name === name)) {
+      const guess = suggest(name, stages.graph.order);
+      throw new KpipeError([error('unknown-stage', `--skip ${name}: no such stage`, { hint: guess ? `did you mean '${guess}'?` : `stages: ${stages.graph.order.join(', ')}` })]);
+    }
+  }
   const root = objtree ?? '/objtree';
-  const steps = buildStepGraph(plan.steps, {
+  const steps = buildStepGraph(plan.steps.filter((st) => !skip.has(st.stage)), {
     objtree: root,
     // Without a tree every file kpipe does not produce is taken to exist: explain shows the shape.
     isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),

@@ -25,6 +25,8 @@ export interface ExecCommand {
    * tool on the temporary copy, never on the file a previous run left behind.
    */
   inPlace?: string;
+  /** The tool's output is known noise (kbuild's `2>/dev/null`): printed only if the command fails. */
+  quietOnSuccess?: boolean;
   /** Working directory: the output tree (default) or the source tree. */
   cwd?: 'objtree' | 'srctree';
 }
@@ -82,6 +84,11 @@ export interface Step {
    * the outputs afterwards for early cutoff.
    */
   delegated?: boolean;
+  /**
+   * The plan itself reads this step's outputs (modules.order, the members of vmlinux.a): `kpipe run`
+   * runs such steps first, then plans again before running the rest.
+   */
+  replan?: boolean;
 }
 
 export function quietLine(label: QuietLabel): string {

@@ -8,9 +8,11 @@ import { sorttablePlugin } from './sorttable/index.js';
 import { objcopyPlugin } from './objcopy/index.js';
 import { modfinalPlugin } from './modfinal/index.js';
 import { x86Plugin } from './arch/x86/index.js';
+import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 
 export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
+  kbuildCompilePlugin,
   linkPlugin,
   kallsymsPlugin,
   btfPlugin,

@@ -2,8 +2,9 @@
 // delegating a compile to kbuild itself.
 import type { Command, PluginContext } from '../core/plugin-api.js';
 
-export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; note?: string } = {}): Command {
+export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; note?: string; quietOnSuccess?: boolean } = {}): Command {
   const action: Command['action'] = { kind: 'exec', argv };
+  if (extra.quietOnSuccess) action.quietOnSuccess = true;
   if (extra.stdout) action.stdout = extra.stdout;
   if (extra.env) action.env = extra.env;
   const command: Command = { label: { tag, target }, plugin, action };

@@ -12,6 +12,7 @@ export interface CliArgs {
   profile?: string;
   sets: string[];
   pipeline?: string;
+  skip: string[];
   format: 'text' | 'json' | 'dot';
   why: boolean;
   verbose: boolean;
@@ -30,6 +31,7 @@ const OPTIONS = {
   profile: { type: 'string' },
   set: { type: 'string', multiple: true },
   pipeline: { type: 'string' },
+  skip: { type: 'string', multiple: true },
   format: { type: 'string' },
   why: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -44,7 +46,7 @@ const OPTIONS = {
 export function parseCli(argv: readonly string[]): CliArgs {
   // `kpipe builtin NAME ARGS...` passes its arguments through untouched (ninja calls it).
   if (argv[0] === 'builtin') {
-    return { command: 'builtin', positionals: argv.slice(1), sets: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {} };
+    return { command: 'builtin', positionals: argv.slice(1), sets: [], skip: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {} };
   }
   let parsed;
   try {
@@ -78,6 +80,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     command,
     positionals,
     sets: v.set ?? [],
+    skip: v.skip ?? [],
     format,
     why: v.why === true,
     verbose,
@@ -112,6 +115,7 @@ options:
   --profile NAME      plan against a Kconfig profile from configs/ instead of a tree
   --set SYM=VALUE     override a Kconfig symbol (repeatable), e.g. --set MODULE_HASHES=y
   --pipeline FILE     the pipeline file (default: DIR/kbuild.pipeline, else kpipe's own)
+  --skip STAGE        leave a stage out (repeatable): --skip compile links a tree you compiled
   --format FMT        explain: text (default), json or dot
   --why               explain: say whether and why each step would run now
   -j N                run: parallel jobs (default: the number of cores)

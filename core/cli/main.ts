@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseCli, HELP, type CliArgs } from './args.js';
 import { formatDiagnostics } from './format-diagnostic.js';
 import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
-import { openSession, PACKAGE_ROOT, type Session } from '../session.js';
+import { openSession, PACKAGE_ROOT, type Session, type SessionOptions } from '../session.js';
 import { explainDot, explainJson, explainText } from '../explain.js';
 import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
@@ -26,14 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (args.command === 'builtin') return await builtinCommand(args.positionals, process.cwd());
-    const session = await openSession({
-      ...(args.objtree !== undefined ? { objtree: args.objtree } : {}),
-      ...(args.profile !== undefined ? { profile: args.profile } : {}),
-      ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
-      sets: args.sets,
-      env: { ...process.env, ...args.assignments },
-      cwd: process.cwd(),
-    });
+    const session = await openSession(sessionOptions(args));
     printWarnings(session.warnings, session, color);
     switch (args.command) {
       case 'explain':
@@ -59,6 +52,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`kpipe: internal error (please report): ${(e as Error).stack ?? String(e)}\n`);
     return 70;
   }
+}
+
+export function sessionOptions(args: CliArgs, extraSkip: string[] = []): SessionOptions {
+  return {
+    ...(args.objtree !== undefined ? { objtree: args.objtree } : {}),
+    ...(args.profile !== undefined ? { profile: args.profile } : {}),
+    ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
+    sets: args.sets,
+    skip: [...args.skip, ...extraSkip],
+    env: { ...process.env, ...args.assignments },
+    cwd: process.cwd(),
+  };
 }
 
 function printWarnings(warnings: readonly Diagnostic[], session: Session, color: boolean): void {

@@ -30,11 +30,29 @@ function kbuildVariables(session: Session): Record<string, string> {
   return out;
 }
 
-export async function runCommand(session: Session, args: CliArgs): Promise<number> {
+/**
+ * `kpipe run`. Steps the plan itself depends on (`replan`: kbuild's compile phase writes
+ * modules.order and the thin archives the link reads) run first; then kpipe plans again from what
+ * they wrote, without them, and runs the rest.
+ */
+export async function runCommand(first: Session, args: CliArgs): Promise<number> {
+  const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
+  if (replanStages.length > 0) {
+    const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
+    const status = await runOnce(first, args, outputs);
+    if (status !== 0) return status;
+    const { openSession } = await import('../session.js');
+    const { sessionOptions } = await import('./main.js');
+    return runOnce(await openSession(sessionOptions(args, replanStages)), args, undefined);
+  }
+  return runOnce(first, args, undefined);
+}
+
+async function runOnce(session: Session, args: CliArgs, only: string[] | undefined): Promise<number> {
   const objtree = requireTree(session, 'run');
   const interruption = interruptOnSignals();
   try {
-    const targets = args.positionals.length > 0 ? targetsOf(session, args.positionals) : undefined;
+    const targets = only ?? (args.positionals.length > 0 ? targetsOf(session, args.positionals) : undefined);
     const result = await runSteps(session.stepGraph, {
       objtree,
       ...(session.srctree ? { srctree: session.srctree } : {}),
@@ -88,6 +106,6 @@ export async function builtinCommand(words: readonly string[], cwd: string): Pro
 
 export function whyMap(session: Session): Map<string, string> {
   if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
-  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session) });
+  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) });
   return new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
 }

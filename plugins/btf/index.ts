@@ -28,7 +28,7 @@ export const btfPlugin: KpipePlugin = {
               builtin(ctx.name, 'BTF', object, 'copy', [image.path, scratch], `BTF from the DWARF of ${image.path}`),
               continued(exec(ctx.name, 'BTF', object, [...ctx.toolchain.words('PAHOLE'), '-J', ...ctx.toolchain.words('PAHOLE_FLAGS'), scratch], { env: llvmObjcopy(ctx) })),
               // SHF_ALLOC: .BTF is part of the image; --strip-all: __start_BTF/__stop_BTF come from the linker script.
-              continued(exec(ctx.name, 'BTF', object, [...ctx.toolchain.words('OBJCOPY'), '--only-section=.BTF', '--set-section-flags', '.BTF=alloc,readonly', '--strip-all', scratch, object])),
+              continued(exec(ctx.name, 'BTF', object, [...ctx.toolchain.words('OBJCOPY'), '--only-section=.BTF', '--set-section-flags', '.BTF=alloc,readonly', '--strip-all', scratch, object], { quietOnSuccess: true })),
               // GNU ld 2.35+ and lld refuse an ET_EXEC input.
               continued(builtin(ctx.name, 'BTF', object, 'elf-set-type-rel', [object])),
             ],

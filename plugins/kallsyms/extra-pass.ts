@@ -29,7 +29,7 @@ async function extraPass(args: string[], ctx: BuiltinContext): Promise<void> {
   const at = (p: string) => path.resolve(ctx.objtree, p);
   const needed = plan.force
     || fs.statSync(at(plan.previous)).size !== fs.statSync(at(plan.current)).size
-    || (await capture([...plan.nm, '-n', plan.previous], ctx.objtree)) !== (await capture([...plan.nm, '-n', plan.current], ctx.objtree));
+    || (await capture([...plan.nm, '-n', plan.previous], ctx.objtree, ctx.signal)) !== (await capture([...plan.nm, '-n', plan.current], ctx.objtree, ctx.signal));
   if (!needed) {
     // Pass 2 is final: its table and map stand in for pass 3's, byte for byte.
     fs.copyFileSync(at(plan.current), ctx.resolve(plan.outputs.object));
@@ -42,13 +42,14 @@ async function extraPass(args: string[], ctx: BuiltinContext): Promise<void> {
     if (command.action.kind !== 'exec') continue;
     const argv = command.action.argv.map(swap);
     const stdout = command.action.stdout ? swap(command.action.stdout) : undefined;
-    await run(argv, ctx.objtree, stdout);
+    await run(argv, ctx.objtree, stdout, ctx.signal);
   }
 }
 
-function capture(argv: string[], cwd: string): Promise<string> {
+function capture(argv: string[], cwd: string, signal: AbortSignal | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The run's abort signal stops the tool on Ctrl-C, like every command the executor spawns.
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -58,7 +59,7 @@ function capture(argv: string[], cwd: string): Promise<string> {
   });
 }
 
-async function run(argv: string[], cwd: string, stdout: string | undefined): Promise<void> {
-  const text = await capture(argv, cwd);
+async function run(argv: string[], cwd: string, stdout: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const text = await capture(argv, cwd, signal);
   if (stdout) fs.writeFileSync(path.resolve(cwd, stdout), text, 'latin1');
 }

@@ -1,0 +1,31 @@
+// kbuild-compile: kbuild's compile phase as a stage of its own (DESIGN.md section 4):
+// `make KBUILD_MODULES=1 vmlinux_o modpost` leaves vmlinux.a, vmlinux.o, every module's .o and .mod.c,
+// .vmlinux.export.c and Module.symvers, and no vmlinux. With it, `kpipe run -C out` is a whole kernel
+// build: kbuild compiles, kpipe links. The plan reads what this step writes (modules.order, the thin
+// archive's members), so kpipe runs it first and plans again; `--skip compile` leaves it to you.
+import os from 'node:os';
+import type { KpipePlugin } from '../../core/plugin-api.js';
+import { exec } from '../kbuild.js';
+
+export const kbuildCompilePlugin: KpipePlugin = {
+  name: 'kbuild-compile',
+  description: "kbuild's compile phase: make KBUILD_MODULES=1 vmlinux_o modpost",
+  options: {
+    jobs: { description: "make's -j (default: the number of cores)" },
+  },
+  apply(hooks, ctx) {
+    hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
+      const jobs = typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
+      const outputs = ['vmlinux.a', 'vmlinux.o', 'modules.order', 'Module.symvers'];
+      if (ctx.kconfig.isEnabled('MODULES')) outputs.push('.vmlinux.export.c');
+      builder.addStep(ctx.name, {
+        id: `${ctx.stage}:vmlinux_o+modpost`,
+        commands: [exec(ctx.name, 'MAKE', 'vmlinux_o modpost', [ctx.make.make, '-s', `-j${jobs}`, 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { note: "kbuild's compile phase, delegated" })],
+        inputs: [],
+        outputs,
+        delegated: true,
+        replan: true,
+      });
+    });
+  },
+};
