@@ -11,6 +11,7 @@
 //     new step starts, and the running ones finish;
 //   - an interruption (opts.signal) stops the children, removes temporaries and returns a status the
 //     CLI turns into 130 or 143.
+import { IndexHeap } from './index-heap.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -140,7 +141,7 @@ class Run {
   /** Longest remaining chain per step, computed when the first step must run (a no-op never does). */
   private priorityCache: number[] | undefined;
   private readonly ready: number[] = [];
-  private readonly queue: StepHeap;
+  private readonly queue: IndexHeap;
   private readonly probe: FileProbe;
   private readonly runner: CommandRunner;
   private readonly abort = new AbortController();
@@ -171,7 +172,11 @@ class Run {
     this.probe = new FileProbe(objtree, store);
     this.identityContext = runContext({ ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) });
     this.runner = opts.runner ?? new SpawnRunner();
-    this.queue = new StepHeap(() => (this.priorityCache ??= this.measuredCriticalPath()));
+    this.queue = new IndexHeap((a, b) => {
+      // Longest remaining chain first; among equals, plan order.
+      const p = (this.priorityCache ??= this.measuredCriticalPath());
+      return p[a]! !== p[b]! ? p[a]! > p[b]! : a < b;
+    });
     if (opts.signal) {
       const signal = opts.signal;
       if (signal.aborted) this.abort.abort(signal.reason);
@@ -531,47 +536,3 @@ export function displayCommand(a: ExecCommand, srctree?: string): string {
 }
 
 /** Max-heap of step indices: longest critical path first, then graph order. */
-class StepHeap {
-  private readonly items: number[] = [];
-  constructor(private readonly priorities: () => readonly number[]) {}
-  get size(): number {
-    return this.items.length;
-  }
-  private before(a: number, b: number): boolean {
-    const p = this.priorities();
-    const pa = p[a]!;
-    const pb = p[b]!;
-    return pa !== pb ? pa > pb : a < b;
-  }
-  push(x: number): void {
-    const a = this.items;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.before(x, a[p]!)) break;
-      a[i] = a[p]!;
-      i = p;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && this.before(a[r]!, a[l]!) ? r : l;
-        if (!this.before(a[c]!, last)) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}

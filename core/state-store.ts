@@ -219,15 +219,20 @@ export class StateStore {
     this.journalFd = fs.openSync(file, 'a');
   }
 
-  private readSnapshot(): void {
-    const file = path.join(this.dir, SNAPSHOT);
-    let text: string;
+  /** The file's text; undefined when absent (a fresh tree) or unreadable (noted as a problem). */
+  private readIfPresent(file: string): string | undefined {
     try {
-      text = fs.readFileSync(file, 'utf8');
+      return fs.readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.problems.push(`cannot read ${file}: ${(e as Error).message}`);
-      return;
+      return undefined;
     }
+  }
+
+  private readSnapshot(): void {
+    const file = path.join(this.dir, SNAPSHOT);
+    const text = this.readIfPresent(file);
+    if (text === undefined) return;
     const nl = text.indexOf('\n');
     const header = /^kpipe-state (\d+) ([0-9a-f]{8}) (\d+)$/.exec(text.slice(0, nl));
     const body = text.slice(nl + 1);
@@ -280,13 +285,8 @@ export class StateStore {
 
   private readJournal(): void {
     const file = path.join(this.dir, JOURNAL);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.problems.push(`cannot read ${file}: ${(e as Error).message}`);
-      return;
-    }
+    const text = this.readIfPresent(file);
+    if (text === undefined) return;
     const lines = text.split('\n');
     const header = /^kpipe-journal (\d+) (\d+)$/.exec(lines[0] ?? '');
     if (!header || Number(header[1]) !== VERSION) return void this.problems.push(`${file}: not a kpipe ${VERSION} journal; ignored`);

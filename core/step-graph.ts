@@ -2,6 +2,7 @@
 // like ninja's State (graph.h): deciding what is dirty lives in core/up-to-date.ts and running lives in
 // core/executor.ts. Building the graph also validates it, and every problem is a Diagnostic naming the
 // steps and plugins involved, because the plugins that made the steps never see one another.
+import { IndexHeap } from './index-heap.js';
 import type { Diagnostic } from './diagnostic.js';
 import { error } from './diagnostic.js';
 import path from 'node:path';
@@ -228,7 +229,7 @@ function stableTopologicalOrder(n: number, deps: readonly (readonly number[])[])
     pending[i] = ds.length;
     for (const d of ds) dependents[d]!.push(i);
   });
-  const ready = new MinHeap();
+  const ready = new IndexHeap((a, b) => a < b);
   for (let i = 0; i < n; i++) if (pending[i] === 0) ready.push(i);
   const order: number[] = [];
   while (ready.size > 0) {
@@ -244,43 +245,6 @@ function stableTopologicalOrder(n: number, deps: readonly (readonly number[])[])
   return { order, cyclic };
 }
 
-class MinHeap {
-  private readonly items: number[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(x: number): void {
-    const a = this.items;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent]! <= x) break;
-      a[i] = a[parent]!;
-      i = parent;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && a[r]! < a[l]! ? r : l;
-        if (a[c]! >= last) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-}
 
 /**
  * One diagnostic per strongly connected component of the steps left over by the topological sort,

@@ -1,0 +1,69 @@
+// Kernel benchmark: on the reference tree (scripts/prepare-kernel.sh), in one run and at one path,
+// kbuild's own link stage (`make vmlinux modules` on the prepared tree) against `kpipe run`, full,
+// no-op and after a string-literal edit of kernel/panic.c, plus ninja running kpipe's exported graph
+// for the no-op. Prints medians and ratios against kbuild measured in the same run.
+//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS]
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../core/session.js';
+import { compilePhase, env, prepareTree, restore, withPanicEdit, type KernelTree } from '../../test/helpers/kernel-tree.js';
+
+const reps = Number(process.argv[2] ?? 3);
+const KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
+
+function timed(argv: string[], cwd: string): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env: env(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
+  return seconds;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+type Scenario = { name: string; kbuild: () => number; kpipe: () => number };
+
+function scenarios(tree: KernelTree): Scenario[] {
+  const make = (cwd: string) => timed(['make', '-s', '-j2', 'vmlinux', 'modules'], cwd);
+  const kpipe = (...extra: string[]) => timed([...KPIPE, 'run', '-C', tree.out, '-j2', ...extra], tree.out);
+  return [
+    { name: 'full link (compile phase done)', kbuild: () => (restore(tree), make(tree.out)), kpipe: () => (restore(tree), kpipe('--skip', 'compile')) },
+    { name: 'no-op link', kbuild: () => make(tree.out), kpipe: () => kpipe('--skip', 'compile') },
+    {
+      name: 'link after panic.c string edit',
+      kbuild: () => (restore(tree), make(tree.out), withPanicEdit(tree, () => (compilePhase(tree), make(tree.out)))),
+      kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => (compilePhase(tree), kpipe('--skip', 'compile')))),
+    },
+    { name: 'no-op whole build (make vmlinux modules | kpipe run with its compile stage)', kbuild: () => make(tree.out), kpipe: () => kpipe() },
+  ];
+}
+
+const tree = prepareTree('x86_64-reference');
+console.log(`tree: ${tree.out}\nrepetitions: ${reps} (median shown)\n`);
+console.log('scenario'.padEnd(78), 'kbuild s', ' kpipe s', ' kpipe/kbuild');
+for (const s of scenarios(tree)) {
+  const k: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    k.push(s.kbuild());
+    p.push(s.kpipe());
+  }
+  console.log(s.name.padEnd(78), median(k).toFixed(2).padStart(8), median(p).toFixed(2).padStart(8), (median(p) / median(k)).toFixed(2).padStart(13));
+}
+
+// ninja on the same graph: export it from an up-to-date tree, then time ninja's no-op against kpipe's.
+restore(tree);
+timed([...KPIPE, 'run', '-C', tree.out, '--skip', 'compile', '-j2'], tree.out);
+timed([...KPIPE, 'export', 'ninja', '-C', tree.out, '--skip', 'compile', '-o', path.join(tree.out, 'kpipe.ninja')], tree.out);
+timed(['ninja', '-f', 'kpipe.ninja'], tree.out); // first ninja run: builds its own log (writes in place)
+const ninja: number[] = [];
+const kp: number[] = [];
+for (let i = 0; i < reps; i++) {
+  ninja.push(timed(['ninja', '-f', 'kpipe.ninja'], tree.out));
+  kp.push(timed([...KPIPE, 'run', '-C', tree.out, '--skip', 'compile', '-j2'], tree.out));
+}
+console.log('no-op: ninja on the exported graph vs kpipe'.padEnd(78), median(ninja).toFixed(2).padStart(8), median(kp).toFixed(2).padStart(8), `${(median(kp) / median(ninja)).toFixed(2).padStart(13)} (vs ninja)`);
+restore(tree);
