@@ -56,7 +56,9 @@ type PluginEntry = string | [string, Record<string, PluginOptionValue>];
 /** The built-ins plus the plugins of the nearest kpipe config file above `searchFrom`. */
 export async function loadPlugins(searchFrom: string): Promise<PluginRegistry> {
   const registry = builtinRegistry();
-  const found = await cosmiconfig('kpipe', { searchStrategy: 'global' }).search(searchFrom).catch((e: unknown) => {
+  // cosmiconfig's defaults have no `kpipe.config.json`; the README promises it, so list every place.
+  const searchPlaces = ['package.json', '.kpiperc', '.kpiperc.json', '.kpiperc.yaml', '.kpiperc.yml', '.kpiperc.js', '.kpiperc.mjs', 'kpipe.config.json', 'kpipe.config.js', 'kpipe.config.mjs', 'kpipe.config.cjs'];
+  const found = await cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces }).search(searchFrom).catch((e: unknown) => {
     throw new KpipeError([error('config', `cannot read the kpipe config file: ${(e as Error).message}`)]);
   });
   if (!found || found.isEmpty) return registry;

@@ -100,7 +100,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   });
   if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, loaded.sources);
 
-  const kconfigSource = profileFile ? `profile ${options.profile} (${path.relative(options.cwd, profileFile) || profileFile})` : `${objtree}/include/config/auto.conf`;
+  const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;
   return {
     pipelineFile, pipelineSource, kconfigSource, sources: loaded.sources, registry, kconfig, toolchain,
     stageGraph: stages.graph, plan, stepGraph: steps.graph, make,

@@ -7,10 +7,13 @@ import path from 'node:path';
 import { parseCli, HELP, type CliArgs } from './args.js';
 import { formatDiagnostics } from './format-diagnostic.js';
 import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
+import { suggest } from '../suggest.js';
 import { openSession, PACKAGE_ROOT, type Session, type SessionOptions } from '../session.js';
 import { explainDot, explainJson, explainText } from '../explain.js';
 import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
+
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -26,6 +29,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (args.command === 'builtin') return await builtinCommand(args.positionals, process.cwd());
+    // A misspelt command is the first thing to report, before any file is read.
+    if (!COMMANDS.includes(args.command)) {
+      const guess = suggest(args.command, COMMANDS);
+      const list = 'commands: explain, run, clean, export ninja, plugins, builtin';
+      throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
+    }
+    if (args.command === 'export' && args.positionals[0] !== 'ninja') {
+      throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
+    }
     const session = await openSession(sessionOptions(args));
     printWarnings(session.warnings, session, color);
     switch (args.command) {
@@ -38,10 +50,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'clean':
         return await cleanCommand(session);
       case 'export':
-        if (args.positionals[0] !== 'ninja') throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
         return exportNinjaCommand(session, args);
       default:
-        throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: 'commands: explain, run, clean, export ninja, plugins, builtin' })]);
+        throw new Error(`command '${args.command}' passed the check above but has no case`);
     }
   } catch (e) {
     if (e instanceof KpipeError) {
