@@ -10,6 +10,7 @@ import { modfinalPlugin } from './modfinal/index.js';
 import { x86Plugin } from './arch/x86/index.js';
 import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
+import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
 
 export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   kbuildCompilePlugin,
@@ -21,9 +22,11 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   objcopyPlugin,
   modfinalPlugin,
   x86Plugin,
+  moduleHashesPlugin,
 ];
 
 /** Builtins the plugins bring, for `kpipe builtin NAME` outside a plan (the ninja export calls it). */
 export function registerPluginBuiltins(): void {
   registerExtraPassBuiltin();
+  registerModuleHashesBuiltin();
 }

@@ -20,6 +20,10 @@ export interface CliArgs {
   jobs?: number;
   keepGoing: boolean;
   output?: string;
+  /** install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH). */
+  modPath?: string;
+  /** verify-modules: the vmlinux whose .module_hashes to check against (default DIR/vmlinux). */
+  vmlinux?: string;
   help: boolean;
   version: boolean;
   /** `VAR=value` words from the command line, for the environment of make and the tools. */
@@ -39,6 +43,8 @@ const OPTIONS = {
   jobs: { type: 'string', short: 'j' },
   'keep-going': { type: 'boolean', short: 'k' },
   output: { type: 'string', short: 'o' },
+  'mod-path': { type: 'string' },
+  vmlinux: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -95,6 +101,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (v.pipeline !== undefined) args.pipeline = v.pipeline;
   if (jobs !== undefined) args.jobs = jobs;
   if (v.output !== undefined) args.output = v.output;
+  if (v['mod-path'] !== undefined) args.modPath = v['mod-path'];
+  if (v.vmlinux !== undefined) args.vmlinux = v.vmlinux;
   return args;
 }
 
@@ -109,6 +117,9 @@ commands:
   export ninja   write the step graph as a build.ninja
   plugins        list the loaded plugins, where each came from, the hooks it taps
   builtin NAME   run one of kpipe's in-process commands (used by the ninja export)
+  install        install the modules (kbuild's modules_install): --mod-path DIR2, with
+                 their Merkle proofs appended when MODULE_HASHES
+  verify-modules check installed modules against the .module_hashes root of a vmlinux
 
 options:
   -C DIR, O=DIR       the kernel output tree (kbuild's O=)
@@ -123,6 +134,10 @@ options:
   -v, V=1             print full commands, like make V=1
   -q                  print nothing but errors
   -o FILE             export: the output file (default: DIR/build.ninja)
+  --mod-path DIR2     install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH);
+                      modules go to DIR2/lib/modules/<kernel.release>/
+  --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux)
+  INSTALL_MOD_STRIP=1|OPTS  install: strip modules (1: --strip-debug), as kbuild does
   ARCH=.. CROSS_COMPILE=.. LLVM=..   passed to every make call, as kbuild takes them
 
 exit status: 0 success, 1 a step or tool failed, 2 bad usage or bad input

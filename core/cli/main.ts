@@ -12,8 +12,9 @@ import { openSession, PACKAGE_ROOT, type Session, type SessionOptions } from '..
 import { explainDot, explainJson, explainText } from '../explain.js';
 import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
+import { installCommand, verifyModulesCommand } from './install-commands.js';
 
-const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin'];
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
-      const list = 'commands: explain, run, clean, export ninja, plugins, builtin';
+      const list = 'commands: explain, run, clean, export ninja, plugins, builtin, install, verify-modules';
       throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
@@ -51,6 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await cleanCommand(session);
       case 'export':
         return exportNinjaCommand(session, args);
+      case 'install':
+        return await installCommand(session, args);
+      case 'verify-modules':
+        return await verifyModulesCommand(session, args);
       default:
         throw new Error(`command '${args.command}' passed the check above but has no case`);
     }

@@ -1,0 +1,176 @@
+// `kpipe install` (kbuild's modules_install) and `kpipe verify-modules`: module hashes on the install
+// side (DESIGN.md section 5). install copies each module of modules.order to
+// DIR2/lib/modules/<release>/kernel/<dir>/<x>.ko, strips it when INSTALL_MOD_STRIP is set and, under
+// MODULE_HASHES, appends its Merkle proof as a module signature; verify-modules checks every installed
+// module against the root in a vmlinux's .module_hashes section.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CliArgs } from './args.js';
+import type { Session } from '../session.js';
+import { error, KpipeError } from '../diagnostic.js';
+import { readElfSection } from '../elf-section.js';
+import {
+  buildTree, parseSectionContent, proofFor, rootFromProof, sha256, stripInPlace, stripOptions, SECTION_NAME,
+} from '../../plugins/module-hashes/merkle.js';
+import { encodeSignature, parseSignature } from '../../plugins/module-hashes/signature.js';
+
+/** kbuild's INSTALL_MOD_DIR for in-tree modules. */
+const INSTALL_MOD_DIR = 'kernel';
+
+interface InstallLayout {
+  objtree: string;
+  release: string;
+  /** DIR2/lib/modules/<release>, as the user wrote DIR2 (for the quiet lines). */
+  shownRoot: string;
+  /** The same, absolute. */
+  root: string;
+}
+
+function layout(session: Session, args: CliArgs, command: string): InstallLayout {
+  if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
+  if (args.modPath === undefined) throw new KpipeError([error('usage', `kpipe ${command} needs --mod-path DIR2 (kbuild's INSTALL_MOD_PATH)`)]);
+  const releaseFile = path.join(session.objtree, 'include/config/kernel.release');
+  let release: string;
+  try {
+    release = fs.readFileSync(releaseFile, 'utf8').trim();
+  } catch {
+    throw new KpipeError([error('no-kernel-release', `no ${releaseFile}`, { hint: 'build the tree first (kbuild writes it in prepare)' })]);
+  }
+  if (release === '' || release.includes('/')) throw new KpipeError([error('no-kernel-release', `${releaseFile} does not hold a usable release ('${release}')`)]);
+  const shownRoot = path.join(args.modPath, 'lib', 'modules', release);
+  return { objtree: session.objtree, release, shownRoot, root: path.resolve(process.cwd(), shownRoot) };
+}
+
+/** The objects of a modules.order text (`dir/x.o`), in order. */
+function orderEntries(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+export async function installCommand(session: Session, args: CliArgs): Promise<number> {
+  const where = layout(session, args, 'install');
+  const orderFile = path.join(where.objtree, 'modules.order');
+  if (!fs.existsSync(orderFile)) throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'build the modules first (kpipe run)' })], 1);
+  const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o'));
+  const env = session.make.env;
+  const strip = stripOptions(env.INSTALL_MOD_STRIP);
+  const hashes = session.kconfig.isEnabled('MODULE_HASHES');
+  const quiet = args.quiet;
+
+  // Every module goes to a temporary name beside its destination first: the leaves are the hashes of
+  // the installed bytes (after the strip), and the proofs need every leaf.
+  const entries = objects.map((object) => {
+    const ko = object.replace(/\.o$/, '.ko');
+    const relative = path.posix.join(INSTALL_MOD_DIR, ko);
+    const dest = path.join(where.root, relative);
+    return { source: path.join(where.objtree, ko), relative, dest, tmp: `${dest}.${process.pid}.kpipe-tmp`, leaf: Buffer.alloc(0) as Buffer };
+  });
+  const missing = entries.filter((e) => !fs.existsSync(e.source));
+  if (missing.length > 0) {
+    throw new KpipeError(missing.map((e) => error('missing-module', `${path.relative(process.cwd(), e.source) || e.source} is listed in modules.order but does not exist`, { hint: 'build the modules first (kpipe run)' })), 1);
+  }
+  try {
+    for (const e of entries) {
+      await fs.promises.mkdir(path.dirname(e.dest), { recursive: true });
+      await fs.promises.copyFile(e.source, e.tmp);
+      if (strip) await stripInPlace(e.tmp, strip, env);
+      if (hashes) e.leaf = sha256(await fs.promises.readFile(e.tmp));
+    }
+    if (hashes) {
+      const tree = buildTree(entries.map((e) => e.leaf));
+      for (const [i, e] of entries.entries()) await fs.promises.appendFile(e.tmp, encodeSignature(proofFor(tree, i)));
+      warnIfVmlinuxDisagrees(where.objtree, tree.root, tree.depth);
+    }
+    for (const e of entries) {
+      await fs.promises.rename(e.tmp, e.dest);
+      if (!quiet) process.stdout.write(`  INSTALL ${path.join(where.shownRoot, e.relative)}\n`);
+    }
+  } finally {
+    for (const e of entries) await fs.promises.rm(e.tmp, { force: true });
+  }
+  const order = path.join(where.root, 'modules.order');
+  await fs.promises.mkdir(where.root, { recursive: true });
+  await fs.promises.writeFile(`${order}.${process.pid}.kpipe-tmp`, entries.map((e) => `${e.relative}\n`).join(''));
+  await fs.promises.rename(`${order}.${process.pid}.kpipe-tmp`, order);
+  if (!quiet) process.stdout.write(`  INSTALL ${path.join(where.shownRoot, 'modules.order')}\n`);
+  return 0;
+}
+
+/** The installed modules would not verify against the tree's vmlinux: say so (a stale vmlinux, or a different strip). */
+function warnIfVmlinuxDisagrees(objtree: string, root: Buffer, depth: number): void {
+  const vmlinux = path.join(objtree, 'vmlinux');
+  let content: Buffer | undefined;
+  try {
+    content = readElfSection(fs.readFileSync(vmlinux), SECTION_NAME);
+  } catch {
+    return;
+  }
+  if (!content) return;
+  try {
+    const section = parseSectionContent(content);
+    if (section.depth === depth && section.root.equals(root)) return;
+  } catch {
+    // A malformed section disagrees too.
+  }
+  process.stderr.write(`kpipe install: warning: ${vmlinux}'s ${SECTION_NAME} does not match the modules just installed (rebuild vmlinux with the same INSTALL_MOD_STRIP)\n`);
+}
+
+export async function verifyModulesCommand(session: Session, args: CliArgs): Promise<number> {
+  const where = layout(session, args, 'verify-modules');
+  const vmlinux = args.vmlinux !== undefined ? path.resolve(process.cwd(), args.vmlinux) : path.join(where.objtree, 'vmlinux');
+  let image: Buffer;
+  try {
+    image = fs.readFileSync(vmlinux);
+  } catch (e) {
+    throw new KpipeError([error('no-vmlinux', `cannot read ${vmlinux}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)], 1);
+  }
+  let section: { root: Buffer; depth: number };
+  try {
+    const content = readElfSection(image, SECTION_NAME);
+    if (!content) throw new Error(`it has no ${SECTION_NAME} section (was it built with MODULE_HASHES?)`);
+    section = parseSectionContent(content);
+  } catch (e) {
+    throw new KpipeError([error('no-module-hashes', `${vmlinux}: ${(e as Error).message}`)], 1);
+  }
+  const orderFile = path.join(where.root, 'modules.order');
+  let installed: string[];
+  try {
+    installed = orderEntries(fs.readFileSync(orderFile, 'utf8'));
+  } catch {
+    throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'install the modules first (kpipe install)' })], 1);
+  }
+  let failed = 0;
+  for (const relative of installed) {
+    const shown = path.join(where.shownRoot, relative);
+    const why = verifyOne(path.join(where.root, relative), section);
+    if (why !== undefined) {
+      failed++;
+      process.stdout.write(`  FAIL    ${shown}: ${why}\n`);
+    }
+  }
+  if (failed > 0) {
+    process.stdout.write(`${failed} of ${installed.length} modules failed verification against ${vmlinux}\n`);
+    return 1;
+  }
+  process.stdout.write(`${installed.length} modules verified against ${vmlinux}\n`);
+  return 0;
+}
+
+/** Undefined when the module verifies; otherwise why not. */
+function verifyOne(file: string, section: { root: Buffer; depth: number }): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  try {
+    const signature = parseSignature(bytes);
+    const { root, depth, position } = rootFromProof(sha256(signature.content), signature.proof);
+    if (depth !== section.depth) return `its proof has ${depth} levels, vmlinux's tree has depth ${section.depth}`;
+    if (position >= 2 ** depth) return `its position ${position} is outside a tree of depth ${depth}`;
+    if (!root.equals(section.root)) return `its hash does not lead to vmlinux's root (position ${position}): the module was modified or belongs to another build`;
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
