@@ -40,7 +40,7 @@ export function explainText(session: Session, opts: ExplainOptions): string {
     }
     for (const use of stage.uses) {
       const cond = use.when ? `when ${use.when}: ${use.because.join(', ')}` : 'always';
-      out.push(`    plugin ${use.plugin.padEnd(12)} ${use.active ? 'on ' : 'off'} (${cond})`);
+      out.push(`    plugin ${use.plugin.padEnd(14)} ${use.active ? 'on ' : 'off'} (${cond})`);
     }
   }
   out.push('', 'steps, in run order:');
