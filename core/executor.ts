@@ -11,7 +11,6 @@
 //     new step starts, and the running ones finish;
 //   - an interruption (opts.signal) stops the children, removes temporaries and returns a status the
 //     CLI turns into 130 or 143.
-import { IndexHeap } from './index-heap.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -21,7 +20,8 @@ import type { Diagnostic } from './diagnostic.js';
 import { error, KpipeError } from './diagnostic.js';
 import { absolutePath } from './paths.js';
 import type { Command, ExecCommand, Step } from './step.js';
-import { stepLabel } from './step.js';
+import { quietLine, stepLabel } from './step.js';
+import { IndexHeap } from './index-heap.js';
 import type { StepGraph } from './step-graph.js';
 import { criticalPathLengths, subgraphFor } from './step-graph.js';
 import type { Reason } from './up-to-date.js';
@@ -263,6 +263,7 @@ class Run {
       .then((end) => {
         this.running--;
         this.durations[i] = performance.now() - t0;
+        if (end.kind === 'ok' && !end.unchanged) this.announceDelegated(step);
         if (end.kind === 'ok') this.complete(i, end.unchanged ? 'built-unchanged' : 'built');
         else if (end.kind === 'failed') this.fail(i, end.diagnostic);
         else {
@@ -271,6 +272,12 @@ class Run {
         }
         this.pump();
       });
+  }
+
+  /** The quiet lines of a delegated step whose outputs kbuild changed (held back until now). */
+  private announceDelegated(step: Step): void {
+    if (!step.delegated || this.opts.verbosity !== 'normal') return;
+    for (const c of step.commands) if (c.label) this.progress.note(quietLine(c.label));
   }
 
   private complete(i: number, outcome: Outcome): void {
@@ -355,7 +362,9 @@ class Run {
     }
 
     const display = displayCommand(action, this.opts.srctree);
-    this.progress.command(step, command, display);
+    // kbuild prints `CC init/version-timestamp.o` only when it compiles: a delegated step's quiet line
+    // waits until we know whether kbuild changed anything (see announceDelegated).
+    if (!(step.delegated && this.opts.verbosity === 'normal')) this.progress.command(step, command, display);
     let cwd = this.objtree;
     if (action.cwd === 'srctree') {
       if (!this.opts.srctree) return { kind: 'failed', diagnostic: this.stepError(step, command, 'runs in the source tree, but no source tree is known') };

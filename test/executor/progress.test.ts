@@ -50,6 +50,19 @@ test('in a terminal: a spinner with [done/total], then a summary line', async ()
   assert.match(r.output, /1 of 1 steps ran, 0 up to date/);
 });
 
+test("a delegated (kbuild) step prints its quiet line only when kbuild changed its output", async () => {
+  // A stand-in for `make -f scripts/Makefile.build ...`: rewrites the object only when the source is newer.
+  const kbuild = () => [step('export', [], ['export.o'], [
+    cmd('CC', 'export.o', exec(['sh', '-c', '[ export.o -nt a.src ] || cp a.src export.o'])),
+  ], { delegated: true })];
+  const first = await t.run(kbuild());
+  assert.is(first.output, '  CC      export.o\n');
+  const second = await t.run(kbuild());
+  assert.is(second.output, '', 'kbuild did nothing, so nothing is printed');
+  const verbose = await t.run(kbuild(), { verbosity: 'verbose' });
+  assert.match(verbose.output, /export\.o/, '-v still shows the command that ran');
+});
+
 test('shell quoting is exact POSIX sh', () => {
   assert.is(shellQuote('plain-word_1.o'), 'plain-word_1.o');
   assert.is(shellQuote(''), "''");
