@@ -51,15 +51,18 @@ export function linkOutputs(out: string): string[] {
   return ['vmlinux', 'System.map', ...kos];
 }
 
-/** kbuild's link of the tree (after `prepare`, e.g. an edit and a compile phase), saved once. */
-export function kbuildReference(tree: KernelTree, name: string, prepare: () => void = () => {}): string {
+/**
+ * kbuild's link of the tree (after `prepare`, e.g. an edit and a compile phase), saved once: the link
+ * outputs plus `extra` files (arch post-link outputs such as arch/x86/boot/compressed/vmlinux.relocs).
+ */
+export function kbuildReference(tree: KernelTree, name: string, prepare: () => void = () => {}, extra: string[] = []): string {
   const ref = path.join(tree.dir, `ref-${name}`);
   if (fs.existsSync(path.join(ref, '.done'))) return ref;
   restore(tree);
   prepare();
   run(['make', '-s', `-j${2}`, 'vmlinux', 'modules'], { cwd: tree.out });
   fs.rmSync(ref, { recursive: true, force: true });
-  for (const f of linkOutputs(tree.out)) {
+  for (const f of [...linkOutputs(tree.out), ...extra]) {
     fs.mkdirSync(path.dirname(path.join(ref, f)), { recursive: true });
     fs.copyFileSync(path.join(tree.out, f), path.join(ref, f));
   }
@@ -68,16 +71,16 @@ export function kbuildReference(tree: KernelTree, name: string, prepare: () => v
 }
 
 /** Files that differ between a reference and a tree (missing ones included). */
-export function differences(ref: string, out: string): string[] {
-  const refFiles = linkOutputs(ref);
+export function differences(ref: string, out: string, extra: string[] = []): string[] {
+  const refFiles = [...linkOutputs(ref), ...extra];
   const outFiles = new Set(linkOutputs(out));
   const diff: string[] = [];
   for (const f of refFiles) {
-    if (!outFiles.has(f)) diff.push(`${f}: missing`);
+    if (!fs.existsSync(path.join(out, f))) diff.push(`${f}: missing`);
     else if (!fs.readFileSync(path.join(ref, f)).equals(fs.readFileSync(path.join(out, f)))) diff.push(`${f}: differs`);
     outFiles.delete(f);
   }
-  for (const f of outFiles) diff.push(`${f}: not made by kbuild`);
+  for (const f of outFiles) if (!extra.includes(f)) diff.push(`${f}: not made by kbuild`);
   return diff;
 }
 
