@@ -45,10 +45,12 @@ export function continued(command: Command): Command {
  * as two commands through a scratch file instead of a shell pipeline, so a failing nm is not hidden
  * behind sed's exit status. The sed script is the tree's own: it changes between kernel versions.
  */
-export function mksysmap(ctx: PluginContext, input: string, output: string): { commands: Command[]; scratch: string } {
+export function mksysmap(ctx: PluginContext, input: string, output: string): { commands: Command[]; scratch: string; script: string[] } {
   const scratch = `${output}.nm`;
   const srctree = ctx.srctree ?? '$(srctree)';
   return {
+    // The sed script is an input too (a source, so only when the source tree is known).
+    script: ctx.srctree ? [`${ctx.srctree}/scripts/mksysmap`] : [],
     commands: [
       exec(ctx.name, 'NM', output, [...ctx.toolchain.words('NM'), '-n', input], { stdout: scratch }),
       continued(exec(ctx.name, 'NM', output, ['sed', '-f', `${srctree}/scripts/mksysmap`, scratch], { stdout: output })),

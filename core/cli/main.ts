@@ -8,10 +8,11 @@ import { parseCli, HELP, type CliArgs } from './args.js';
 import { formatDiagnostics } from './format-diagnostic.js';
 import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
 import { suggest } from '../suggest.js';
-import { openSession, PACKAGE_ROOT, type Session, type SessionOptions } from '../session.js';
+import { openSession, PACKAGE_ROOT, type Session } from '../session.js';
 import { explainDot, explainJson, explainText } from '../explain.js';
 import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
+import { sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
 
 const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
@@ -70,18 +71,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-export function sessionOptions(args: CliArgs, extraSkip: string[] = []): SessionOptions {
-  return {
-    ...(args.objtree !== undefined ? { objtree: args.objtree } : {}),
-    ...(args.profile !== undefined ? { profile: args.profile } : {}),
-    ...(args.pipeline !== undefined ? { pipeline: args.pipeline } : {}),
-    sets: args.sets,
-    skip: [...args.skip, ...extraSkip],
-    env: { ...process.env, ...args.assignments },
-    cwd: process.cwd(),
-  };
-}
-
 function printWarnings(warnings: readonly Diagnostic[], session: Session, color: boolean): void {
   if (warnings.length === 0) return;
   process.stderr.write(formatDiagnostics(warnings, session.sources, { color, cwd: process.cwd() }));
@@ -99,17 +88,6 @@ function explain(session: Session, args: CliArgs): number {
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
   process.stdout.write(text);
   return 0;
-}
-
-/** A target is a stage name (every output of its steps) or a file. */
-export function targetsOf(session: Session, words: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const w of words) {
-    const stageSteps = session.stepGraph.steps.filter((s) => s.stage === w);
-    if (stageSteps.length > 0) out.push(...stageSteps.flatMap((s) => s.outputs));
-    else out.push(w.replace(/^\.\//, ''));
-  }
-  return out;
 }
 
 function plugins(session: Session): number {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
 import type { Session } from '../session.js';
-import { PACKAGE_ROOT } from '../session.js';
+import { openSession, PACKAGE_ROOT } from '../session.js';
 import { error, KpipeError } from '../diagnostic.js';
 import { runSteps } from '../executor.js';
 import { interruptOnSignals } from '../interrupt.js';
@@ -13,7 +13,8 @@ import { cleanOutputs } from '../clean.js';
 import { exportNinja } from '../ninja-export.js';
 import { describeReason, explainWhy } from '../up-to-date.js';
 import { runBuiltinStandalone } from '../builtins.js';
-import { targetsOf } from './main.js';
+import { registerPluginBuiltins } from '../../plugins/builtin.js';
+import { sessionOptions, targetsOf } from './session-options.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -41,8 +42,6 @@ export async function runCommand(first: Session, args: CliArgs): Promise<number>
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
     const status = await runOnce(first, args, outputs);
     if (status !== 0) return status;
-    const { openSession } = await import('../session.js');
-    const { sessionOptions } = await import('./main.js');
     return runOnce(await openSession(sessionOptions(args, replanStages)), args, undefined);
   }
   return runOnce(first, args, undefined);
@@ -97,8 +96,8 @@ export function exportNinjaCommand(session: Session, args: CliArgs): number {
 export async function builtinCommand(words: readonly string[], cwd: string): Promise<number> {
   const [name, ...rest] = words;
   if (!name) throw new KpipeError([error('usage', 'kpipe builtin NAME ARGS...')]);
-  // Plugins register their builtins when applied; load the built-in ones so ninja can call them.
-  await import('../../plugins/builtin.js').then((m) => m.registerPluginBuiltins());
+  // Plugins register their builtins when applied; register the built-in ones so ninja can call them.
+  registerPluginBuiltins();
   const r = await runBuiltinStandalone(name, rest, cwd);
   if (r.message) process.stderr.write(`${r.message}\n`);
   return r.status;

@@ -88,7 +88,7 @@ function pass(ctx: PluginContext, session: LinkSession, image: string, n: number
   const map = mksysmap(ctx, image, syms);
   session.builder.addStep(ctx.name, {
     commands: map.commands.map((c, i) => (i === 0 ? { ...c, note: `kallsyms pass ${n}: symbols of ${image}` } : c)),
-    inputs: [image, ...srctreeInput(ctx, 'scripts/mksysmap')],
+    inputs: [image, ...map.script],
     outputs: [syms],
     scratch: [map.scratch],
   });
@@ -121,8 +121,4 @@ function extraPass(ctx: PluginContext, session: LinkSession): string {
   });
   session.setLinkObject('kallsyms', plan.outputs.object, LINK_OBJECT_ORDER.SYMBOLS);
   return plan.outputs.syms;
-}
-
-export function srctreeInput(ctx: PluginContext, relative: string): string[] {
-  return ctx.srctree ? [`${ctx.srctree}/${relative}`] : [];
 }
