@@ -22,15 +22,22 @@ export interface CleanOptions {
   /** A run in progress in the tree: stop with a `locked` error (default) or wait for it. */
   lock?: 'wait' | 'fail';
   signal?: AbortSignal;
+  /** Where `.kpipe/` lives (default: the output tree). */
+  stateDir?: string;
+  /** Directories outside the output tree whose declared outputs may be removed too (`M=DIR`). */
+  roots?: readonly string[];
 }
 
 export async function cleanOutputs(steps: readonly Step[], objtree: string, opts: CleanOptions = {}): Promise<CleanResult> {
   objtree = path.resolve(objtree);
+  const stateDir = path.resolve(opts.stateDir ?? objtree);
+  const roots = (opts.roots ?? []).map((r) => path.resolve(r));
+  const removable = (p: string) => isInsideTree(p) || roots.some((r) => p.startsWith(`${r}/`));
   const removed: string[] = [];
   const diagnostics: Diagnostic[] = [];
   let lock;
   try {
-    lock = await acquireTreeLock(objtree, { mode: opts.lock ?? 'fail', command: 'kpipe clean', ...(opts.signal ? { signal: opts.signal } : {}) });
+    lock = await acquireTreeLock(stateDir, { mode: opts.lock ?? 'fail', command: 'kpipe clean', ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     if (e instanceof KpipeError) return { removed, diagnostics: e.diagnostics };
     throw e;
@@ -43,7 +50,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
         const p = canonicalPath(raw, objtree);
         if (seen.has(p)) continue;
         seen.add(p);
-        if (!isInsideTree(p)) {
+        if (!removable(p)) {
           diagnostics.push({
             code: 'clean-outside-tree',
             severity: 'warning',
@@ -72,7 +79,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
     }
     // Everything in .kpipe/ but the lock while we hold it, then the lock, then the directory (which
     // stays if another run has already started in the meantime).
-    const state = path.join(objtree, STATE_DIR);
+    const state = path.join(stateDir, STATE_DIR);
     const hadState = fs.existsSync(state);
     for (const entry of hadState ? fs.readdirSync(state) : []) {
       if (entry !== 'lock') fs.rmSync(path.join(state, entry), { recursive: true, force: true });

@@ -45,6 +45,8 @@ import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
   objtree: string;
+  /** Where `.kpipe/` (lock, state, last-run.json) lives: the output tree unless given (`M=DIR`). */
+  stateDir?: string;
   /** The source tree, for commands with `cwd: 'srctree'`. */
   srctree?: string;
   /** Commands running at once (`-j`). */
@@ -79,6 +81,7 @@ export interface RunResult {
 
 export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunResult> {
   const objtree = path.resolve(opts.objtree);
+  const stateDir = path.resolve(opts.stateDir ?? objtree);
   if (objtree !== graph.objtree) throw new Error(`runSteps: graph was built for ${graph.objtree}, not ${objtree}`);
   if (opts.targets && opts.targets.length > 0) {
     const sub = subgraphFor(graph, opts.targets);
@@ -92,7 +95,7 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
 
   let lock: TreeLock;
   try {
-    lock = await acquireTreeLock(objtree, {
+    lock = await acquireTreeLock(stateDir, {
       mode: opts.lock ?? 'wait',
       command: 'kpipe run',
       onWait: (_holder, message) => progress.note(message),
@@ -104,14 +107,14 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     throw e;
   }
   try {
-    const store = StateStore.load(objtree);
+    const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const run = new Run(graph, store, objtree, opts, progress);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
     store.close();
-    writeRunLog(log);
+    writeRunLog(log, stateDir);
     const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
     return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
   } finally {

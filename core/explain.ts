@@ -33,6 +33,7 @@ export function explainText(session: Session, opts: ExplainOptions): string {
   for (const name of session.stageGraph.order) {
     const stage = session.stageGraph.stages.find((s) => s.name === name)!;
     out.push(`  ${name}${stage.description ? `  -- ${stage.description}` : ''}`);
+    if (stage.when) out.push(`    stage ${stage.active ? 'on ' : 'off'} (when ${stage.when}: ${stage.because.join(', ')})`);
     for (const e of session.stageGraph.edges.filter((x) => x.target === name)) {
       const where = `${rel(e.range.file)}:${e.range.start.line}`;
       const cond = e.when ? `when ${e.when}: ${e.because.join(', ')}` : 'always';
@@ -81,6 +82,8 @@ export function explainJson(session: Session, opts: ExplainOptions): string {
       return {
         name,
         description: s.description ?? null,
+        active: s.active,
+        when: s.when ?? null,
         plugins: s.uses.map((u) => ({ plugin: u.plugin, active: u.active, when: u.when ?? null, because: u.because, options: u.options })),
         after: session.stageGraph.edges.filter((e) => e.target === name).map((e) => ({
           stage: e.prerequisite, active: e.active, when: e.when ?? null, because: e.because, file: e.range.file, line: e.range.start.line,

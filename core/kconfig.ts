@@ -5,6 +5,7 @@
 // include/config/auto.conf (falling back to .config) (-C DIR); then --set SYM=VALUE.
 // Symbols are stored without the CONFIG_ prefix. `ARCH` is a pseudo-symbol: the kernel's source
 // architecture directory (SRCARCH: `x86` for ARCH=x86_64 or i386), so `when ARCH=x86` reads as in kbuild.
+// `KBUILD_EXTMOD` is another: y when kpipe builds external modules (`M=DIR`), as kbuild's variable.
 import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError, type Diagnostic } from './diagnostic.js';
@@ -104,6 +105,8 @@ export interface KconfigRequest {
   sets?: readonly string[];
   /** ARCH from the environment, as kbuild takes it. */
   envArch?: string;
+  /** `M=DIR`: sets the pseudo-symbol KBUILD_EXTMOD, so a pipeline can say what an external build skips. */
+  extmod?: string;
 }
 
 export function loadKconfig(request: KconfigRequest): Kconfig {
@@ -132,6 +135,7 @@ export function loadKconfig(request: KconfigRequest): Kconfig {
     kconfig.set(m[1]!, unquote(m[2]!), { kind: 'set', where: `--set ${assignment}` });
   }
   if (diagnostics.length > 0) throw new KpipeError(diagnostics);
+  if (request.extmod !== undefined) kconfig.set('KBUILD_EXTMOD', 'y', { kind: 'environment', where: `M=${request.extmod}` });
   if (kconfig.get('ARCH') === undefined) {
     const fromEnv = request.envArch;
     const arch = fromEnv ? srcarchOf(fromEnv) : archFromSymbols(kconfig);

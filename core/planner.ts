@@ -8,6 +8,7 @@ import { error, type Diagnostic, type SourceRange } from './diagnostic.js';
 import { canonicalPath } from './paths.js';
 import type { Kconfig } from './kconfig.js';
 import type { MakeEnvironment, Toolchain } from './toolchain.js';
+import type { PluginOptionValue } from './stage-graph.js';
 import { isOrderedAfter, type StageGraph } from './stage-graph.js';
 import type { Step } from './step.js';
 import type { Artifacts, PluginContext, StageBuilder, StepSpec } from './plugin-api.js';
@@ -21,6 +22,8 @@ export interface PlanInput {
   make: MakeEnvironment;
   objtree?: string;
   srctree?: string;
+  /** Plugin options from the command line (`--btf-base FILE` is btf's `base`): they win over the pipeline's. */
+  optionOverrides?: Readonly<Record<string, Readonly<Record<string, PluginOptionValue>>>>;
 }
 
 export interface Plan {
@@ -80,7 +83,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           }));
         }
       }
-      const options = { ...defaultsOf(known), ...registered.defaults, ...use.options };
+      const options = { ...defaultsOf(known), ...registered.defaults, ...use.options, ...input.optionOverrides?.[use.plugin] };
       const artifacts: Artifacts = {
         publish(name, file) {
           published.set(name, { path: canonical(file), stage: stage.name });
@@ -105,7 +108,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         readFile(file) {
           if (!input.objtree) return undefined;
           try {
-            return fs.readFileSync(path.join(input.objtree, file), 'utf8');
+            return fs.readFileSync(path.resolve(input.objtree, file), 'utf8');
           } catch {
             return undefined;
           }

@@ -89,11 +89,11 @@ export function lastRunPath(objtree: string): string {
 }
 
 /** One step per line: readable, diffable, and cheap to write for 11,000 steps. */
-export function writeRunLog(log: RunLog): void {
+export function writeRunLog(log: RunLog, stateDir = log.objtree): void {
   const { steps, ...head } = log;
   const top = JSON.stringify(head);
   const lines = steps.map(stepLine).join(',\n');
-  writeFileAtomic(lastRunPath(log.objtree), `${top.slice(0, -1)},\n"steps":[\n${lines}\n]}\n`, false);
+  writeFileAtomic(lastRunPath(stateDir), `${top.slice(0, -1)},\n"steps":[\n${lines}\n]}\n`, false);
 }
 
 /** JSON.stringify of a RunLogStep, with the fields in a fixed order and the common reasons cached. */

@@ -28,6 +28,10 @@ export interface SessionOptions {
   pipeline?: string;
   /** `--skip STAGE`: leave these stages out; what they write is taken from the tree as it is. */
   skip?: string[];
+  /** `M=DIR`: build the external modules of DIR against the output tree, as `make M=DIR` does. */
+  extmod?: string;
+  /** Plugin options from the command line, by plugin name (`--btf-base FILE`: btf's `base`). */
+  pluginOptions?: Record<string, Record<string, string>>;
   /** Environment for make calls: the process's plus `ARCH=... CROSS_COMPILE=...` from the command line. */
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -47,6 +51,10 @@ export interface Session {
   stepGraph: StepGraph;
   objtree?: string;
   srctree?: string;
+  /** The external module directory (`M=DIR`), absolute. */
+  extmod?: string;
+  /** Where `.kpipe/` lives: the external module directory with `M=`, else the output tree. */
+  stateDir?: string;
   make: MakeEnvironment;
   warnings: Diagnostic[];
 }
@@ -59,6 +67,8 @@ export function profileNames(): string[] {
 export async function openSession(options: SessionOptions): Promise<Session> {
   const objtree = options.objtree ? path.resolve(options.cwd, options.objtree) : undefined;
   if (objtree && !fs.existsSync(objtree)) throw new KpipeError([error('no-objtree', `output tree ${objtree} does not exist`)]);
+  const extmod = options.extmod !== undefined ? externalModuleDir(options.extmod, options.cwd, objtree) : undefined;
+  const stateDir = extmod ?? objtree;
   const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
   const registry = await loadPlugins(objtree ?? options.cwd);
   const loaded = loadPipeline(pipelineFile, { knownPlugins: registry.names() });
@@ -75,14 +85,14 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   if (!profileFile && !objtree) {
     throw new KpipeError([error('no-config', 'no Kconfig to plan against', { hint: `give an output tree with -C DIR or a profile with --profile NAME (${profileNames().join(', ')})` })]);
   }
-  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}) });
-  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env };
+  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}), ...(extmod ? { extmod } : {}) });
+  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env, ...(extmod ? { extmod } : {}) };
   const srctree = objtree ? srctreeOf(objtree) : undefined;
-  const toolchain = objtree ? loadToolchain(objtree, make) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
+  const toolchain = objtree ? loadToolchain(objtree, make, stateDir) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
 
   const stages = buildStageGraph(loaded.statements, kconfig);
   if (hasErrors(stages.diagnostics)) throw new KpipeError(stages.diagnostics, 2, loaded.sources);
-  const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
+  const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(options.pluginOptions ? { optionOverrides: options.pluginOptions } : {}), ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
   if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, loaded.sources);
 
   const skip = new Set(options.skip ?? []);
@@ -104,9 +114,19 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   return {
     pipelineFile, pipelineSource, kconfigSource, sources: loaded.sources, registry, kconfig, toolchain,
     stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
-    ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}),
+    ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(extmod ? { extmod } : {}), ...(stateDir ? { stateDir } : {}),
     warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...plan.warnings],
   };
+}
+
+/** M=DIR as kbuild takes it: a directory, for an output tree; absolute from here on. */
+function externalModuleDir(dir: string, cwd: string, objtree: string | undefined): string {
+  if (!objtree) throw new KpipeError([error('usage', `M=${dir} needs the output tree the modules are built against: -C DIR (or O=DIR)`)]);
+  const abs = path.resolve(cwd, dir).replace(/\/+$/, '');
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new KpipeError([error('no-extmod', `M=${dir}: ${abs} is not a directory`)]);
+  // kbuild refuses these too ("module directory path cannot contain"): make would split the word.
+  if (/[\s%:]/.test(abs)) throw new KpipeError([error('bad-extmod', `M=${dir}: kbuild cannot build in a directory whose path has a space, '%' or ':' (${abs})`)]);
+  return abs;
 }
 
 /** `--pipeline FILE`, else a kbuild.pipeline in the output tree, else the one shipped with kpipe. */

@@ -24,6 +24,10 @@ export interface StageNode {
   name: string;
   description?: string;
   range: SourceRange;
+  /** False when the stage's own `when` does not hold: none of its plugins run, no ordering names it. */
+  active: boolean;
+  because: string[];
+  when?: string;
   uses: ResolvedUse[];
 }
 
@@ -60,17 +64,18 @@ export function buildStageGraph(statements: readonly Statement[], kconfig: Kconf
       if (!node) {
         // `extend stage` of an unknown stage is reported by dsl/validate; creating it here keeps the
         // rest of the plan going so every error of the file is seen at once.
-        node = { name: s.name.text, range: s.name.range, uses: [] };
+        node = { name: s.name.text, range: s.name.range, uses: [], ...condition(s.when) };
         if (s.description !== undefined) node.description = s.description;
         stages.set(node.name, node);
       }
+      const stage = node;
       for (const use of s.uses) {
         node.uses.push({
           plugin: use.plugin.text,
           stage: node.name,
           options: optionsOf(use.options),
           range: use.range,
-          ...condition(use.when),
+          ...(stage.active ? condition(use.when) : offWithStage(stage)),
         });
       }
     } else if (s.kind === 'ordering') {
@@ -81,12 +86,22 @@ export function buildStageGraph(statements: readonly Statement[], kconfig: Kconf
     }
   }
 
+  // An ordering that names an inactive stage holds no more than the stage does.
+  for (const e of edges) {
+    const off = [stages.get(e.target), stages.get(e.prerequisite)].find((st) => st !== undefined && !st.active);
+    if (e.active && off) Object.assign(e, offWithStage(off));
+  }
   const names = [...stages.keys()];
   const diagnostics: Diagnostic[] = [];
   const cycle = findCycle(names, edges.filter((e) => e.active && stages.has(e.target) && stages.has(e.prerequisite)));
   if (cycle) diagnostics.push(cycleDiagnostic(cycle));
   const order = cycle ? names : topologicalOrder(names, edges.filter((e) => e.active));
   return { graph: { stages: names.map((n) => stages.get(n)!), edges, order }, diagnostics };
+}
+
+function offWithStage(stage: StageNode): { active: false; because: string[]; when: string } {
+  // The stage's own condition, which is what switched this off.
+  return { active: false, because: stage.because, when: stage.when ?? '' };
 }
 
 function optionsOf(options: readonly PluginOption[]): Record<string, PluginOptionValue> {

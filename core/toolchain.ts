@@ -41,6 +41,16 @@ export interface MakeEnvironment {
   make: string;
   /** ARCH, CROSS_COMPILE, LLVM, KBUILD_BUILD_* ... as given to kpipe, passed to every make call. */
   env: NodeJS.ProcessEnv;
+  /**
+   * `M=DIR`: an external module directory (absolute). kbuild reads M only from make's command line
+   * (`ifeq ("$(origin M)", "command line")`), so it travels as a word, not in the environment.
+   */
+  extmod?: string;
+}
+
+/** The words every make call of the tree carries besides its targets: `M=DIR` for external modules. */
+export function makeWords(makeEnv: MakeEnvironment): string[] {
+  return makeEnv.extmod ? [`M=${makeEnv.extmod}`] : [];
 }
 
 export function placeholderToolchain(reason: string): Toolchain {
@@ -84,9 +94,10 @@ interface CachedToolchain {
   kbuildEnv: Record<string, string>;
 }
 
-export function loadToolchain(objtree: string, makeEnv: MakeEnvironment): Toolchain {
+/** `stateDir`: where `.kpipe/` lives (the output tree, or the external module directory). */
+export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDir = objtree): Toolchain {
   const key = cacheKey(objtree, makeEnv);
-  const cacheFile = path.join(objtree, '.kpipe', 'toolchain.json');
+  const cacheFile = path.join(stateDir, '.kpipe', 'toolchain.json');
   try {
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CachedToolchain;
     if (cached.version === CACHE_VERSION && cached.key === key) return treeToolchain(cached.values, cached.kbuildEnv, `${cacheFile} (cached make run-command)`);
@@ -108,7 +119,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   const printed = TOOLCHAIN_VARIABLES.map((v) => `"$(${v})"`).join(' ');
   const dumpEnv = `'${process.execPath}' -e 'process.stdout.write(JSON.stringify(process.env))'`;
   const command = `printf '%s\\036' ${printed}; ${dumpEnv}`;
-  const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, 'run-command', `KBUILD_RUN_COMMAND=${command}`], {
+  const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, 'run-command', ...makeWords(makeEnv), `KBUILD_RUN_COMMAND=${command}`], {
     env: makeEnv.env,
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -150,6 +161,7 @@ function cacheKey(objtree: string, makeEnv: MakeEnvironment): string {
   for (const dir of fs.existsSync(path.join(srctree, 'arch')) ? fs.readdirSync(path.join(srctree, 'arch')) : []) {
     if (arch === '' || arch.startsWith(dir) || (dir === 'x86' && /^(x86_64|i386)$/.test(arch))) hashFile(path.join(srctree, 'arch', dir, 'Makefile'));
   }
+  h.update(`M=${makeEnv.extmod ?? ''}\n`);
   for (const v of ['ARCH', 'CROSS_COMPILE', 'LLVM', 'CC', 'LD', 'HOSTCC', 'KCFLAGS', 'KAFLAGS', 'INSTALL_MOD_STRIP']) h.update(`${v}=${makeEnv.env[v] ?? ''}\n`);
   return h.digest('hex');
 }

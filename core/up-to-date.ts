@@ -166,8 +166,8 @@ function recordedHash(flat: readonly string[], p: string, k: number): string | u
  * reading an output of a step that must run is reported as `waits-for` that step (it reruns only if
  * the output comes out different), unless it must run for a reason of its own.
  */
-export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, opts: IdentityOptions = {}): Map<string, Reason> {
-  const store = StateStore.load(objtree);
+export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, opts: IdentityOptions = {}, stateDir = objtree): Map<string, Reason> {
+  const store = StateStore.load(stateDir);
   const probe = new FileProbe(objtree, store);
   const reasons = new Map<string, Reason>();
   const mayChange = new Uint8Array(graph.steps.length);

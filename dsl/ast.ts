@@ -79,6 +79,8 @@ export interface StageDecl {
   extend: boolean;
   /** Optional one-line description: `stage vmlinux "the final image" { ... }`. */
   description?: string;
+  /** `stage NAME when EXPR { ... }`: the whole stage is off when EXPR does not hold. */
+  when?: Expr;
   uses: PluginUse[];
   range: SourceRange;
 }

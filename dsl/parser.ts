@@ -56,11 +56,15 @@ export class PipelineParser extends CstParser {
     this.CONSUME(StringLiteral);
   });
 
-  // stage NAME ["description"] { ... }
+  // stage NAME ["description"] [when EXPR] { ... }
   stageStatement = this.RULE('stageStatement', () => {
     this.CONSUME(Stage);
     this.CONSUME(Name);
     this.OPTION(() => this.CONSUME(StringLiteral));
+    this.OPTION2(() => {
+      this.CONSUME(When);
+      this.SUBRULE(this.expression);
+    });
     this.SUBRULE(this.block);
   });
 

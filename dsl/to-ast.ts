@@ -71,7 +71,9 @@ class AstBuilder extends BaseVisitor {
     const braces = blockChildren === undefined ? [] : [token(blockChildren.LCurly), token(blockChildren.RCurly)];
     const span = spanOf([...allTokens(ctx), ...braces])!;
     for (const use of uses) span.end = Math.max(span.end, use.range.end.offset);
+    const condition = this.condition(ctx);
     const stage: StageDecl = { kind: 'stage', name, extend, uses, range: this.range(span) };
+    if (condition !== undefined) stage.when = condition.expr;
     const description = token(ctx.StringLiteral);
     if (description !== undefined) stage.description = decodeString(description).value;
     return stage;

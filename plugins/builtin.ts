@@ -11,6 +11,7 @@ import { x86Plugin } from './arch/x86/index.js';
 import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
+import { registerBaseRecordBuiltin } from './btf/base-record.js';
 
 export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   kbuildCompilePlugin,
@@ -29,4 +30,5 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
 export function registerPluginBuiltins(): void {
   registerExtraPassBuiltin();
   registerModuleHashesBuiltin();
+  registerBaseRecordBuiltin();
 }

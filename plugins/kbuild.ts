@@ -58,3 +58,21 @@ export function mksysmap(ctx: PluginContext, input: string, output: string): { c
     scratch,
   };
 }
+
+/**
+ * Where module files live: `M=DIR/` for external modules (kbuild's extmod_prefix, absolute), else
+ * the output tree itself ('').
+ */
+export function extmodPrefix(ctx: PluginContext): string {
+  return ctx.make.extmod ? `${ctx.make.extmod}/` : '';
+}
+
+/**
+ * The objects named by modules.order (kbuild's MODORDER: DIR/modules.order with `M=DIR`); without a
+ * tree, one stand-in so explain can show the shape.
+ */
+export function moduleObjects(ctx: PluginContext): string[] {
+  const order = ctx.readFile(`${extmodPrefix(ctx)}modules.order`);
+  if (order === undefined) return ctx.objtree ? [] : [`${extmodPrefix(ctx)}<module>.o`];
+  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
+}

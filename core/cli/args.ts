@@ -24,6 +24,8 @@ export interface CliArgs {
   modPath?: string;
   /** verify-modules: the vmlinux whose .module_hashes to check against (default DIR/vmlinux). */
   vmlinux?: string;
+  /** run, explain: the BTF module BTF is based on when the plan has none (external modules). */
+  btfBase?: string;
   help: boolean;
   version: boolean;
   /** `VAR=value` words from the command line, for the environment of make and the tools. */
@@ -45,6 +47,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o' },
   'mod-path': { type: 'string' },
   vmlinux: { type: 'string' },
+  'btf-base': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -103,6 +106,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (v.output !== undefined) args.output = v.output;
   if (v['mod-path'] !== undefined) args.modPath = v['mod-path'];
   if (v.vmlinux !== undefined) args.vmlinux = v.vmlinux;
+  if (v['btf-base'] !== undefined) args.btfBase = v['btf-base'];
   return args;
 }
 
@@ -136,8 +140,13 @@ options:
   -o FILE             export: the output file (default: DIR/build.ninja)
   --mod-path DIR2     install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH);
                       modules go to DIR2/lib/modules/<kernel.release>/
-  --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux)
+  --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux);
+                      install: the vmlinux the modules are for (checks their BTF base)
+  --btf-base FILE     base module BTF on FILE when the plan makes no vmlinux BTF (M=),
+                      e.g. /sys/kernel/btf/vmlinux; default for M=: DIR/vmlinux if present
   INSTALL_MOD_STRIP=1|OPTS  install: strip modules (1: --strip-debug), as kbuild does
+  M=DIR               build the external modules in DIR against the tree (kbuild's M=);
+                      kpipe's state then lives in DIR/.kpipe, the tree is only read
   ARCH=.. CROSS_COMPILE=.. LLVM=..   passed to every make call, as kbuild takes them
 
 exit status: 0 success, 1 a step or tool failed, 2 bad usage or bad input

@@ -2,20 +2,26 @@
 // side (DESIGN.md section 5). install copies each module of modules.order to
 // DIR2/lib/modules/<release>/kernel/<dir>/<x>.ko, strips it when INSTALL_MOD_STRIP is set and, under
 // MODULE_HASHES, appends its Merkle proof as a module signature; verify-modules checks every installed
-// module against the root in a vmlinux's .module_hashes section.
+// module against the root in a vmlinux's .module_hashes section. With `M=DIR` it installs DIR's
+// external modules to .../updates/ (INSTALL_MOD_DIR) as kbuild does, and writes no modules.order.
+// Either way it checks the BTF the modules were based on (modules.btf-base) against the vmlinux they
+// are installed for, and warns when they differ (seed 003).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
 import type { Session } from '../session.js';
 import { error, KpipeError } from '../diagnostic.js';
 import { readElfSection } from '../elf-section.js';
+import { BTF_BASE_RECORD, btfDigest, parseRecord } from '../btf-base.js';
 import {
-  buildTree, parseSectionContent, proofFor, rootFromProof, sha256, stripInPlace, stripOptions, SECTION_NAME,
+  buildTree, parseSectionContent, proofFor, rootFromProof, sha256, stripCommand, stripInPlace, SECTION_NAME,
 } from '../../plugins/module-hashes/merkle.js';
 import { encodeSignature, parseSignature } from '../../plugins/module-hashes/signature.js';
 
-/** kbuild's INSTALL_MOD_DIR for in-tree modules. */
-const INSTALL_MOD_DIR = 'kernel';
+/** kbuild's INSTALL_MOD_DIR: `kernel` for in-tree modules; for external ones `updates` unless set. */
+function installModDir(session: Session): string {
+  return session.extmod ? session.make.env.INSTALL_MOD_DIR || 'updates' : 'kernel';
+}
 
 interface InstallLayout {
   objtree: string;
@@ -48,21 +54,24 @@ function orderEntries(text: string): string[] {
 
 export async function installCommand(session: Session, args: CliArgs): Promise<number> {
   const where = layout(session, args, 'install');
-  const orderFile = path.join(where.objtree, 'modules.order');
+  const moduleDir = session.extmod ?? where.objtree;
+  const orderFile = path.join(moduleDir, 'modules.order');
   if (!fs.existsSync(orderFile)) throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'build the modules first (kpipe run)' })], 1);
   const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o'));
   const env = session.make.env;
-  const strip = stripOptions(env.INSTALL_MOD_STRIP);
-  const hashes = session.kconfig.isEnabled('MODULE_HASHES');
+  const strip = stripCommand(env.INSTALL_MOD_STRIP, session.toolchain, env);
+  // vmlinux's root covers the in-tree modules only: an external module has no place in it.
+  const hashes = session.kconfig.isEnabled('MODULE_HASHES') && !session.extmod;
+  const installDir = installModDir(session);
   const quiet = args.quiet;
 
   // Every module goes to a temporary name beside its destination first: the leaves are the hashes of
   // the installed bytes (after the strip), and the proofs need every leaf.
   const entries = objects.map((object) => {
-    const ko = object.replace(/\.o$/, '.ko');
-    const relative = path.posix.join(INSTALL_MOD_DIR, ko);
+    const ko = path.relative(moduleDir, path.resolve(moduleDir, object.replace(/\.o$/, '.ko')));
+    const relative = path.posix.join(installDir, ko);
     const dest = path.join(where.root, relative);
-    return { source: path.join(where.objtree, ko), relative, dest, tmp: `${dest}.${process.pid}.kpipe-tmp`, leaf: Buffer.alloc(0) as Buffer };
+    return { source: path.join(moduleDir, ko), relative, dest, tmp: `${dest}.${process.pid}.kpipe-tmp`, leaf: Buffer.alloc(0) as Buffer };
   });
   const missing = entries.filter((e) => !fs.existsSync(e.source));
   if (missing.length > 0) {
@@ -73,6 +82,7 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
       await fs.promises.mkdir(path.dirname(e.dest), { recursive: true });
       await fs.promises.copyFile(e.source, e.tmp);
       if (strip) await stripInPlace(e.tmp, strip, env);
+
       if (hashes) e.leaf = sha256(await fs.promises.readFile(e.tmp));
     }
     if (hashes) {
@@ -87,12 +97,38 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   } finally {
     for (const e of entries) await fs.promises.rm(e.tmp, { force: true });
   }
+  warnIfBtfBaseDiffers(moduleDir, args.vmlinux !== undefined ? path.resolve(process.cwd(), args.vmlinux) : path.join(where.objtree, 'vmlinux'));
+  if (session.extmod) return 0; // kbuild writes modules.order for the tree's own modules only
   const order = path.join(where.root, 'modules.order');
   await fs.promises.mkdir(where.root, { recursive: true });
   await fs.promises.writeFile(`${order}.${process.pid}.kpipe-tmp`, entries.map((e) => `${e.relative}\n`).join(''));
   await fs.promises.rename(`${order}.${process.pid}.kpipe-tmp`, order);
   if (!quiet) process.stdout.write(`  INSTALL ${path.join(where.shownRoot, 'modules.order')}\n`);
   return 0;
+}
+
+/**
+ * Seed 003: module BTF made against one kernel's BTF and installed for another is garbage to the
+ * kernel. Compares the base recorded when the modules were built with the BTF of `vmlinux`.
+ */
+function warnIfBtfBaseDiffers(moduleDir: string, vmlinux: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(moduleDir, BTF_BASE_RECORD), 'utf8');
+  } catch {
+    return; // the modules have no BTF (or were not built by kpipe): nothing to compare
+  }
+  const warn = (why: string): void => void process.stderr.write(`kpipe install: warning: ${why}\n`);
+  const record = parseRecord(text);
+  if (!record) return warn(`${path.join(moduleDir, BTF_BASE_RECORD)} is not a BTF base record; the modules' BTF base is unknown`);
+  let installedFor: string | undefined;
+  try {
+    installedFor = btfDigest(vmlinux);
+  } catch (e) {
+    return warn(`cannot read ${vmlinux} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) to check the modules' BTF base ${record.base}; give the vmlinux they are for with --vmlinux FILE`);
+  }
+  if (installedFor === record.sha256) return;
+  warn(`the modules' BTF was made against ${record.base} (BTF sha256 ${record.sha256.slice(0, 16)}...), but ${vmlinux} ${installedFor ? `has other BTF (sha256 ${installedFor.slice(0, 16)}...)` : 'has no BTF'}: the kernel will reject or misread their BTF; rebuild them against it (--btf-base)`);
 }
 
 /** The installed modules would not verify against the tree's vmlinux: say so (a stale vmlinux, or a different strip). */

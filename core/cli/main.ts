@@ -12,7 +12,7 @@ import { openSession, PACKAGE_ROOT, type Session } from '../session.js';
 import { explainDot, explainJson, explainText } from '../explain.js';
 import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
-import { sessionOptions, targetsOf } from './session-options.js';
+import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
 
 const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
@@ -41,7 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
     }
     const session = await openSession(sessionOptions(args));
-    printWarnings(session.warnings, session, color);
+    // install and verify-modules read what a run made; the plan's warnings are about running it.
+    if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
       case 'explain':
         return explain(session, args);
@@ -71,10 +72,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function printWarnings(warnings: readonly Diagnostic[], session: Session, color: boolean): void {
-  if (warnings.length === 0) return;
-  process.stderr.write(formatDiagnostics(warnings, session.sources, { color, cwd: process.cwd() }));
-}
 
 function explain(session: Session, args: CliArgs): number {
   let steps = session.stepGraph.steps;

@@ -14,7 +14,7 @@ import { exportNinja } from '../ninja-export.js';
 import { describeReason, explainWhy } from '../up-to-date.js';
 import { runBuiltinStandalone } from '../builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
-import { sessionOptions, targetsOf } from './session-options.js';
+import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -42,7 +42,11 @@ export async function runCommand(first: Session, args: CliArgs): Promise<number>
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
     const status = await runOnce(first, args, outputs);
     if (status !== 0) return status;
-    return runOnce(await openSession(sessionOptions(args, replanStages)), args, undefined);
+    const second = await openSession(sessionOptions(args, replanStages));
+    // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
+    // "skipping BTF for modules" line needs the modules.order the compile wrote).
+    printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
+    return runOnce(second, args, undefined);
   }
   return runOnce(first, args, undefined);
 }
@@ -54,6 +58,7 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
     const targets = only ?? (args.positionals.length > 0 ? targetsOf(session, args.positionals) : undefined);
     const result = await runSteps(session.stepGraph, {
       objtree,
+      ...(session.stateDir ? { stateDir: session.stateDir } : {}),
       ...(session.srctree ? { srctree: session.srctree } : {}),
       jobs: args.jobs ?? os.availableParallelism(),
       keepGoing: args.keepGoing,
@@ -71,7 +76,10 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
 
 export async function cleanCommand(session: Session): Promise<number> {
   const objtree = requireTree(session, 'clean');
-  const result = await cleanOutputs(session.stepGraph.steps, objtree);
+  const result = await cleanOutputs(session.stepGraph.steps, objtree, {
+    ...(session.stateDir ? { stateDir: session.stateDir } : {}),
+    ...(session.extmod ? { roots: [session.extmod] } : {}),
+  });
   if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1);
   process.stdout.write(`  CLEAN   ${result.removed.length} files\n`);
   return 0;
@@ -105,6 +113,6 @@ export async function builtinCommand(words: readonly string[], cwd: string): Pro
 
 export function whyMap(session: Session): Map<string, string> {
   if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
-  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) });
+  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) }, session.stateDir);
   return new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
 }

@@ -4,10 +4,16 @@
 //     final image;
 //   - in a modules stage: `pahole --btf_base` and `resolve_btfids -b` on each .ko, against vmlinux's BTF
 //     object alone (DESIGN.md section 4: byte-identical to basing it on vmlinux), so module BTF never
-//     waits for the kallsyms passes, and reruns only when that BTF's content changes.
+//     waits for the kallsyms passes, and reruns only when that BTF's content changes. External
+//     modules (`M=DIR`) are based on `--btf-base FILE`, else on the tree's vmlinux as kbuild does,
+//     else get no BTF (one message for the run); modules.btf-base records which base it was.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
 import { AFTER_LINK_ORDER, ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER } from '../../core/plugin-api.js';
-import { builtin, continued, exec, treeTool } from '../kbuild.js';
+import { BTF_BASE_RECORD } from '../../core/btf-base.js';
+import { builtin, continued, exec, extmodPrefix, treeTool } from '../kbuild.js';
+import { BASE_RECORD_BUILTIN, registerBaseRecordBuiltin } from './base-record.js';
 
 export const btfPlugin: KpipePlugin = {
   name: 'btf',
@@ -48,6 +54,7 @@ export const btfPlugin: KpipePlugin = {
     });
 
     let announced = false;
+    let basedOn: string | undefined;
     hooks.moduleLinked.for(ctx.stage).tap(ctx.name, (module) => {
       const base = baseBtf(ctx);
       if ('why' in base) {
@@ -56,14 +63,27 @@ export const btfPlugin: KpipePlugin = {
         announced = true;
         return;
       }
+      basedOn = base.path;
       const tool = ctx.toolchain.value('RESOLVE_BTFIDS');
       const pahole = [...ctx.toolchain.words('PAHOLE'), '-J', ...ctx.toolchain.words('PAHOLE_FLAGS'), ...ctx.toolchain.words('MODULE_PAHOLE_FLAGS'), '--btf_base', base.path, module.path];
       module.edit(ctx.name, { label: { tag: 'BTF [M]', target: module.path }, action: { kind: 'exec', argv: pahole, env: llvmObjcopy(ctx) } }, [base.path]);
       module.edit(ctx.name, { action: { kind: 'exec', argv: [treeTool(tool), '-b', base.path, module.path] } }, [tool]);
     });
+
+    // After modfinal's stage tap (the pipeline lists it first): record the base the modules got.
+    hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
+      if (basedOn === undefined) return;
+      registerBaseRecordBuiltin();
+      const record = `${extmodPrefix(ctx)}${BTF_BASE_RECORD}`;
+      builder.addStep(ctx.name, {
+        commands: [builtin(ctx.name, 'BTFBASE', record, BASE_RECORD_BUILTIN, [record, basedOn], 'which BTF the modules\' BTF is based on')],
+        inputs: [basedOn],
+        outputs: [record],
+      });
+    });
   },
   options: {
-    base: { description: 'the BTF modules are based on when no stage publishes one (e.g. /sys/kernel/btf/vmlinux)' },
+    base: { description: 'the BTF modules are based on when no stage publishes one (e.g. /sys/kernel/btf/vmlinux); `kpipe run --btf-base FILE` sets it' },
   },
 };
 
@@ -71,10 +91,15 @@ function llvmObjcopy(ctx: PluginContext): Record<string, string> {
   return { LLVM_OBJCOPY: ctx.toolchain.value('OBJCOPY') };
 }
 
-/** vmlinux's BTF from an earlier stage, else the `base` option (external modules, seed 003). */
+/**
+ * vmlinux's BTF from an earlier stage, else the `base` option (`--btf-base`), else, for external
+ * modules, the tree's vmlinux as Makefile.modfinal takes it (seed 003).
+ */
 function baseBtf(ctx: PluginContext): { path: string } | { why: string } {
   const published = ctx.artifacts.lookup(ARTIFACTS.vmlinuxBtf);
   if (!('why' in published)) return { path: published.path };
   if (typeof ctx.options.base === 'string') return { path: ctx.options.base };
-  return { why: `${published.why}; set a base with \`use btf(base = "/sys/kernel/btf/vmlinux")\`` };
+  if (ctx.make.extmod && ctx.objtree && fs.existsSync(path.join(ctx.objtree, 'vmlinux'))) return { path: 'vmlinux' };
+  const why = ctx.make.extmod ? `${ctx.objtree ?? 'the tree'} has no vmlinux` : published.why;
+  return { why: `${why}; give a base with \`--btf-base FILE\` (e.g. /sys/kernel/btf/vmlinux of the kernel they are for)` };
 }

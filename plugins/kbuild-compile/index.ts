@@ -5,7 +5,7 @@
 // archive's members), so kpipe runs it first and plans again; `--skip compile` leaves it to you.
 import os from 'node:os';
 import type { KpipePlugin } from '../../core/plugin-api.js';
-import { exec } from '../kbuild.js';
+import { exec, extmodPrefix } from '../kbuild.js';
 
 export const kbuildCompilePlugin: KpipePlugin = {
   name: 'kbuild-compile',
@@ -16,6 +16,19 @@ export const kbuildCompilePlugin: KpipePlugin = {
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const jobs = typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
+      if (ctx.make.extmod) {
+        // `make M=DIR modpost`: compiles the external modules and runs modpost; the tree is not touched.
+        const dir = extmodPrefix(ctx);
+        builder.addStep(ctx.name, {
+          id: `${ctx.stage}:M=modpost`,
+          commands: [exec(ctx.name, 'MAKE', `M=${ctx.make.extmod} modpost`, [ctx.make.make, '-s', `-j${jobs}`, `M=${ctx.make.extmod}`, 'modpost'], { note: "kbuild's compile phase for external modules, delegated" })],
+          inputs: [],
+          outputs: [`${dir}modules.order`, `${dir}Module.symvers`],
+          delegated: true,
+          replan: true,
+        });
+        return;
+      }
       const outputs = ['vmlinux.a', 'vmlinux.o', 'modules.order', 'Module.symvers'];
       if (ctx.kconfig.isEnabled('MODULES')) outputs.push('.vmlinux.export.c');
       builder.addStep(ctx.name, {

@@ -4,7 +4,7 @@
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
 import { imageBuilder } from '../../core/image-builder.js';
-import { exec, kbuildMake } from '../kbuild.js';
+import { exec, extmodPrefix, kbuildMake, moduleObjects } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {
   name: 'modfinal',
@@ -13,7 +13,11 @@ export const modfinalPlugin: KpipePlugin = {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const modules = moduleObjects(ctx);
       const lds = moduleLinkerScript(ctx);
-      if (lds === 'scripts/module.lds') {
+      // External modules take the tree as it is (kbuild: "the kernel used as basis is considered read-only").
+      if (ctx.make.extmod && ctx.objtree && ctx.readFile(lds) === undefined) {
+        throw new Error(`${ctx.objtree} has no ${lds}: external modules need a prepared tree (make -C ${ctx.objtree} modules_prepare)`);
+      }
+      if (lds === 'scripts/module.lds' && !ctx.make.extmod) {
         // kbuild's modules_prepare makes it, not the compile phase (vmlinux_o modpost).
         builder.addStep(ctx.name, {
           commands: [kbuildMake(ctx, 'LDS', lds, ['$(srctree)/scripts/Makefile.build', 'obj=scripts'])],
@@ -23,16 +27,17 @@ export const modfinalPlugin: KpipePlugin = {
         });
       }
       const modObjects = modules.map((m) => m.replace(/\.o$/, '.mod.o'));
+      const common = `${extmodPrefix(ctx)}.module-common.o`;
       builder.addStep(ctx.name, {
         id: `${ctx.stage}:mod.o`,
-        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o, .module-common.o`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, '.module-common.o'])],
+        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o, .module-common.o`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, common])],
         inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
-        outputs: [...modObjects, '.module-common.o'],
+        outputs: [...modObjects, common],
         delegated: true,
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');
-        const inputs = [object, object.replace(/\.o$/, '.mod.o'), '.module-common.o'];
+        const inputs = [object, object.replace(/\.o$/, '.mod.o'), common];
         const t = ctx.toolchain;
         const link = exec(ctx.name, 'LD [M]', ko, [
           ...t.words('LD'), '-r', ...t.words('KBUILD_LDFLAGS'), ...t.words('KBUILD_LDFLAGS_MODULE'), ...t.words('LDFLAGS_MODULE'),
@@ -44,13 +49,6 @@ export const modfinalPlugin: KpipePlugin = {
     });
   },
 };
-
-/** The objects named by modules.order; without a tree, one stand-in so explain can show the shape. */
-function moduleObjects(ctx: PluginContext): string[] {
-  const order = ctx.readFile('modules.order');
-  if (order === undefined) return ctx.objtree ? [] : ['<module>.o'];
-  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
-}
 
 /**
  * Makefile.modfinal's ARCH_MODULE_LDS: scripts/module.lds (generated from the source tree's

@@ -6,16 +6,16 @@
 import fs from 'node:fs';
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
 import { registerBuiltin, type BuiltinFunction } from '../../core/builtins.js';
-import { builtin } from '../kbuild.js';
-import { buildTree, moduleLeaf, sectionContent, stripOptions, SECTION_NAME } from './merkle.js';
+import { builtin, moduleObjects } from '../kbuild.js';
+import { buildTree, moduleLeaf, sectionContent, stripCommand, SECTION_NAME } from './merkle.js';
 
 export const HASHES_FILE = '.tmp_module_hashes.bin';
 export const BUILTIN_NAME = 'module-hashes';
 
 /**
- * `module-hashes OUTPUT STRIP_OPTIONS KO...`: OUTPUT gets the 36 bytes of `.module_hashes` for the
- * modules KO... in this order. STRIP_OPTIONS is '' (hash the files as they are) or the options of
- * $(STRIP) (`--strip-debug`) applied to a temporary copy of each module before hashing.
+ * `module-hashes OUTPUT STRIP KO...`: OUTPUT gets the 36 bytes of `.module_hashes` for the modules
+ * KO... in this order. STRIP is '' (hash the files as they are) or the strip command the install
+ * will run (`x86_64-linux-gnu-strip --strip-debug`), applied to a temporary copy of each module first.
  */
 const moduleHashesBuiltin: BuiltinFunction = async (args, ctx) => {
   if (args.length < 2) throw new Error(`${BUILTIN_NAME}: expected OUTPUT STRIP_OPTIONS KO..., got ${args.length} argument(s)`);
@@ -44,8 +44,8 @@ export const moduleHashesPlugin: KpipePlugin = {
   apply(hooks, ctx) {
     registerModuleHashesBuiltin();
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
-      const modules = installedModules(ctx);
-      const strip = stripOptions(installModStrip(ctx));
+      const modules = moduleObjects(ctx).map((o) => o.replace(/\.o$/, '.ko'));
+      const strip = stripCommand(installModStrip(ctx), ctx.toolchain, ctx.make.env);
       const note = strip ? `hashes of the modules as installed (stripped: ${strip.join(' ')})` : 'hashes of the modules as installed';
       builder.addStep(ctx.name, {
         commands: [builtin(ctx.name, 'HASHES', HASHES_FILE, BUILTIN_NAME, [HASHES_FILE, strip ? strip.join(' ') : '', ...modules], note)],
@@ -64,13 +64,6 @@ export const moduleHashesPlugin: KpipePlugin = {
     });
   },
 };
-
-/** The .ko of every module of modules.order; without a tree, one stand-in (as modfinal does). */
-function installedModules(ctx: PluginContext): string[] {
-  const order = ctx.readFile('modules.order');
-  if (order === undefined) return ctx.objtree ? [] : ['<module>.ko'];
-  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o')).map((l) => l.replace(/\.o$/, '.ko'));
-}
 
 /** INSTALL_MOD_STRIP as given to kpipe (command line or environment), else as the tree's make has it. */
 function installModStrip(ctx: PluginContext): string | undefined {

@@ -4,8 +4,8 @@
 //
 // - Leaves: SHA-256 of each module file exactly as it is installed, in modules.order order. When
 //   INSTALL_MOD_STRIP is set (kbuild: `1` means `--strip-debug`, any other value is the strip
-//   options), that is the hash of the stripped file: a temporary copy is stripped with $(STRIP) (the
-//   `STRIP` of the environment, else `strip`); the .ko in the output tree is never edited.
+//   options), that is the hash of the stripped file: a temporary copy is stripped with the tree's
+//   $(STRIP) (as `make modules_install` strips); the .ko in the output tree is never edited.
 // - Padding: the leaves are padded to the next power of two with 32 zero bytes (the padding leaf is
 //   the zero block itself, not its hash). One module: depth 0 and the root is that module's leaf.
 //   No module at all: one zero leaf, depth 0.
@@ -21,6 +21,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Toolchain } from '../../core/toolchain.js';
 
 export const HASH_SIZE = 32;
 export const SECTION_SIZE = HASH_SIZE + 4;
@@ -117,21 +118,29 @@ export function stripOptions(installModStrip: string | undefined): string[] | un
   return installModStrip.split(/\s+/).filter((w) => w.length > 0);
 }
 
-/** $(STRIP): the environment's STRIP (split into words), else `strip`. */
-export function stripProgram(env: NodeJS.ProcessEnv | undefined): string[] {
-  const words = (env?.STRIP ?? '').split(/\s+/).filter((w) => w.length > 0);
-  return words.length > 0 ? words : ['strip'];
+/**
+ * kbuild's cmd_strip as argv: `$(STRIP) OPTIONS`, with $(STRIP) as the tree's make has it
+ * (`$(CROSS_COMPILE)strip`: a cross tree strips with the cross strip), else the environment's STRIP,
+ * else `strip`. Undefined when INSTALL_MOD_STRIP asks for no strip.
+ */
+export function stripCommand(installModStrip: string | undefined, toolchain?: Toolchain, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const options = stripOptions(installModStrip);
+  if (!options) return undefined;
+  const fromTree = toolchain?.kind === 'tree' ? toolchain.words('STRIP') : [];
+  const fromEnv = (env.STRIP ?? '').split(/\s+/).filter((w) => w.length > 0);
+  const program = fromTree.length > 0 ? fromTree : fromEnv.length > 0 ? fromEnv : ['strip'];
+  return [...program, ...options];
 }
 
-/** Strips FILE in place: `$(STRIP) OPTIONS FILE`. */
-export function stripInPlace(file: string, options: readonly string[], env?: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
-  const [program, ...pre] = stripProgram(env);
+/** Strips FILE in place with a stripCommand: `$(STRIP) OPTIONS FILE`. */
+export function stripInPlace(file: string, command: readonly string[], env?: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  const [program, ...options] = command;
   return new Promise((resolve, reject) => {
-    const child = spawn(program!, [...pre, ...options, file], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env, ...(signal ? { signal } : {}) });
+    const child = spawn(program!, [...options, file], { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env, ...(signal ? { signal } : {}) });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => reject(new Error(`${program}: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${[program, ...pre, ...options, file].join(' ')} failed (exit ${code}): ${stderr.trim()}`))));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${[...command, file].join(' ')} failed (exit ${code}): ${stderr.trim()}`))));
   });
 }
 
@@ -139,7 +148,7 @@ export function stripInPlace(file: string, options: readonly string[], env?: Nod
  * The leaf of one module: SHA-256 of the file as installed. With strip options, of a stripped
  * temporary copy (the module itself is left alone).
  */
-export async function moduleLeaf(file: string, strip: readonly string[] | undefined, env?: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Buffer> {
+export async function moduleLeaf(file: string, strip: readonly string[] | undefined /* a stripCommand */, env?: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Buffer> {
   if (!strip) return sha256(await fs.promises.readFile(file));
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'kpipe-strip-'));
   try {

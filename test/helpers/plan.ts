@@ -8,7 +8,7 @@ import { parseKconfigText, loadKconfig } from '../../core/kconfig.js';
 import { buildStageGraph } from '../../core/stage-graph.js';
 import { createPlan } from '../../core/planner.js';
 import { builtinRegistry, type PluginRegistry } from '../../core/plugin-registry.js';
-import { placeholderToolchain } from '../../core/toolchain.js';
+import { placeholderToolchain, type MakeEnvironment } from '../../core/toolchain.js';
 import { buildStepGraph } from '../../core/step-graph.js';
 import { PACKAGE_ROOT } from '../../core/session.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
@@ -31,7 +31,7 @@ export interface TestPlan {
 }
 
 /** Plan `pipelineText` (or the shipped pipeline) against a Kconfig; diagnostics from every layer. */
-export function planFor(kconfig: ReturnType<typeof kconfigOf>, pipelineText?: string, registry: PluginRegistry = builtinRegistry()): TestPlan {
+export function planFor(kconfig: ReturnType<typeof kconfigOf>, pipelineText?: string, registry: PluginRegistry = builtinRegistry(), make: MakeEnvironment = { make: 'make', env: {} }): TestPlan {
   let file = SHIPPED_PIPELINE;
   if (pipelineText !== undefined) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-plan-'));
@@ -43,7 +43,7 @@ export function planFor(kconfig: ReturnType<typeof kconfigOf>, pipelineText?: st
   const stages = buildStageGraph(loaded.statements, kconfig);
   if (stages.diagnostics.length > 0) return { diagnostics: stages.diagnostics, steps: [], labels: [] };
   const { plan, diagnostics } = createPlan({
-    stageGraph: stages.graph, registry, kconfig, toolchain: placeholderToolchain('test'), make: { make: 'make', env: {} },
+    stageGraph: stages.graph, registry, kconfig, toolchain: placeholderToolchain('test'), make,
   });
   if (diagnostics.length > 0) return { diagnostics, steps: [], labels: [] };
   const graph = buildStepGraph(plan.steps, { objtree: '/objtree', isSource: () => true });

@@ -94,7 +94,7 @@ test('install + verify-modules: every module verifies; a tampered one fails and 
 test('INSTALL_MOD_STRIP=1: leaves are the stripped modules; the tree\'s .ko files are left alone', () => {
   const tree = fakeTree();
   const before = MODULES.map((m) => fs.readFileSync(path.join(tree, `${m}.ko`)));
-  makeVmlinux(tree, '--strip-debug');
+  makeVmlinux(tree, 'strip --strip-debug');
   const inst = kpipe(['install', '-C', 'tree', '--mod-path', 'inst', 'INSTALL_MOD_STRIP=1'], { cwd: path.dirname(tree) });
   assert.is(inst.status, 0, show(inst));
   assert.not.match(inst.stderr, /warning/);
@@ -109,7 +109,7 @@ test('INSTALL_MOD_STRIP=1: leaves are the stripped modules; the tree\'s .ko file
 
 test('installing unstripped against a vmlinux hashed stripped: install warns, verify fails for every module', () => {
   const tree = fakeTree();
-  makeVmlinux(tree, '--strip-debug');
+  makeVmlinux(tree, 'strip --strip-debug');
   const inst = kpipe(['install', '-C', 'tree', '--mod-path', 'inst'], { cwd: path.dirname(tree) });
   assert.is(inst.status, 0, show(inst));
   assert.match(inst.stderr, /does not match the modules just installed/);
