@@ -1,9 +1,12 @@
 // Kernel benchmark: on the reference tree (scripts/prepare-kernel.sh), in one run and at one path,
 // kbuild's own link stage (`make vmlinux modules` on the prepared tree) against `kpipe run`, full,
-// no-op and after a string-literal edit of kernel/panic.c, plus ninja running kpipe's exported graph
-// for the no-op. Prints medians and ratios against kbuild measured in the same run.
+// no-op and after a string-literal edit of kernel/panic.c; external modules (test/fixtures/extmod,
+// `make M=DIR modules` against `kpipe run M=DIR`), full and no-op; plus ninja running kpipe's
+// exported graph for the no-op. Prints medians and ratios against kbuild measured in the same run.
 //   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS]
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/session.js';
 import { compilePhase, env, prepareTree, restore, withPanicEdit, type KernelTree } from '../../test/helpers/kernel-tree.js';
@@ -38,6 +41,27 @@ function scenarios(tree: KernelTree): Scenario[] {
       kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => (compilePhase(tree), kpipe('--skip', 'compile')))),
     },
     { name: 'no-op whole build (make vmlinux modules | kpipe run with its compile stage)', kbuild: () => make(tree.out), kpipe: () => kpipe() },
+    ...externalModules(tree),
+  ];
+}
+
+/** M=DIR on the prepared tree (modules_prepare done, no vmlinux: no module BTF, as for most users). */
+function externalModules(tree: KernelTree): Scenario[] {
+  const ext = path.join(os.homedir(), '.cache', 'kpipe', 'scratch-bench', 'ext');
+  const fresh = () => {
+    fs.rmSync(ext, { recursive: true, force: true });
+    fs.cpSync(path.join(PACKAGE_ROOT, 'test', 'fixtures', 'extmod'), ext, { recursive: true });
+  };
+  const prepared = () => {
+    restore(tree);
+    timed(['make', '-s', 'modules_prepare'], tree.out);
+  };
+  const make = () => timed(['make', '-s', '-j2', `M=${ext}`, 'modules'], tree.out);
+  const kpipe = () => timed([...KPIPE, 'run', '-C', tree.out, '-j2', `M=${ext}`], tree.out);
+  return [
+    { name: 'external modules M=DIR, fresh DIR (make M=DIR modules | kpipe run M=DIR)', kbuild: () => (prepared(), fresh(), make()), kpipe: () => (prepared(), fresh(), kpipe()) },
+    // Each tool's no-op on a DIR it built itself (kpipe writes no .cmd files in DIR, kbuild no .kpipe/).
+    { name: 'external modules M=DIR, no-op', kbuild: () => (fresh(), make(), make()), kpipe: () => (fresh(), kpipe(), kpipe()) },
   ];
 }
 
