@@ -6,17 +6,27 @@ import type { Kconfig } from './kconfig.js';
 import type { Toolchain, MakeEnvironment } from './toolchain.js';
 import type { PluginOptionValue } from './stage-graph.js';
 import type { KpipeHooks } from './hooks.js';
+import type { BuiltinFunction } from './builtins.js';
 
 export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
 export type { PluginOptionValue } from './stage-graph.js';
 
-/** What a plugin module exports (default export or named `plugin`). */
+/**
+ * What a plugin module exports (default export or named `plugin`): this object, or a class whose
+ * instances are such objects (constructed once, with no arguments; options come to `apply`).
+ */
 export interface KpipePlugin {
   /** Unique; used in the DSL (`use NAME`), in every diagnostic and in `kpipe plugins`. */
   name: string;
   description?: string;
   /** Option names the plugin understands; others are reported as errors at the `use` line. */
   options?: Record<string, { description: string; default?: PluginOptionValue }>;
+  /**
+   * In-process commands the plugin's steps run (`{ kind: 'builtin', name, args }`), by name. kpipe
+   * registers them when it loads the plugin, so `kpipe builtin NAME` (what an exported build.ninja
+   * runs) finds them too. Names are global: prefix them with the plugin's name.
+   */
+  builtins?: Readonly<Record<string, BuiltinFunction>>;
   /** Tap the hooks. Called once for every active `use` of the plugin, with that use's context. */
   apply(hooks: KpipeHooks, context: PluginContext): void;
 }

@@ -14,6 +14,7 @@ import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
 import { sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
+import { pluginsCommand } from './plugins-command.js';
 
 const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
 
@@ -46,7 +47,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'explain':
         return explain(session, args);
       case 'plugins':
-        return plugins(session);
+        return pluginsCommand(session, process.cwd());
       case 'run':
         return await runCommand(session, args);
       case 'clean':
@@ -87,21 +88,6 @@ function explain(session: Session, args: CliArgs): number {
   const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
   process.stdout.write(text);
-  return 0;
-}
-
-function plugins(session: Session): number {
-  const lines: string[] = [];
-  if (session.registry.configFile) lines.push(`config: ${session.registry.configFile}`, '');
-  for (const entry of session.registry.all()) {
-    const uses = session.stageGraph.stages.flatMap((s) => s.uses.filter((u) => u.plugin === entry.plugin.name).map((u) => `${s.name}${u.active ? '' : ' (off)'}`));
-    const taps = [...(session.plan.taps.get(entry.plugin.name) ?? [])];
-    lines.push(`${entry.plugin.name.padEnd(14)} ${entry.source}`);
-    if (entry.plugin.description) lines.push(`  ${entry.plugin.description}`);
-    lines.push(`  used in: ${uses.length > 0 ? uses.join(', ') : 'no stage'}`);
-    lines.push(`  taps:    ${taps.length > 0 ? taps.join(', ') : 'nothing (not active)'}`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
 
