@@ -53,7 +53,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
     try {
       fn();
     } catch (e) {
-      diagnostics.push(pluginError(e, cursor, range, registry));
+      diagnostics.push(pluginError(e, cursor, range ?? useRange(stageGraph, cursor), registry));
     } finally {
       cursor.plugin = undefined;
       cursor.hook = undefined;
@@ -84,6 +84,11 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           if (!entry) return { why: `no stage published '${name}'` };
           if (entry.stage === stage.name || isOrderedAfter(stageGraph, stage.name, entry.stage)) return entry;
           return { why: `'${stage.name}' is not ordered after '${entry.stage}', which publishes '${name}' (add '${stage.name}: ${entry.stage}')` };
+        },
+        list() {
+          return [...published]
+            .filter(([, e]) => e.stage === stage.name || isOrderedAfter(stageGraph, stage.name, e.stage))
+            .map(([name, e]) => ({ name, path: e.path, stage: e.stage }));
         },
       };
       const context: PluginContext = {
@@ -150,7 +155,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
     const veto = hooks.validatePlan.call(steps);
     if (veto !== undefined) diagnostics.push(error('plan-rejected', veto, { ...(cursor.plugin ? { plugin: cursor.plugin } : {}), hook: 'validatePlan' }));
   } catch (e) {
-    diagnostics.push(pluginError(e, cursor, undefined, registry));
+    diagnostics.push(pluginError(e, cursor, useRange(stageGraph, cursor), registry));
   }
   const hookOrder = Object.keys(hooks) as HookName[];
   const taps = new Map([...tapped].map(([plugin, set]) => [plugin, hookOrder.filter((h) => set.has(h))]));
@@ -189,13 +194,21 @@ function crossStageReads(steps: readonly Step[], graph: StageGraph): Diagnostic[
   return out;
 }
 
+/** The `use` line of the plugin the cursor names, in the stage its hook is for (else its first use). */
+function useRange(graph: StageGraph, cursor: Cursor): SourceRange | undefined {
+  if (!cursor.plugin) return undefined;
+  const stage = /\.for\('(.*)'\)$/.exec(cursor.hook ?? '')?.[1];
+  const uses = graph.stages.flatMap((s) => s.uses).filter((u) => u.plugin === cursor.plugin && u.active);
+  return (uses.find((u) => u.stage === stage) ?? uses[0])?.range;
+}
+
 /**
  * A plugin's exception as a diagnostic naming the plugin, the hook, the `use` line and, for an org
  * plugin, its config entry. A plugin that throws a KpipeError chose its own words (and hint): kept.
  */
 function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined, registry: PluginRegistry): Diagnostic {
   const origin = cursor.plugin ? registry.get(cursor.plugin)?.origin : undefined;
-  const from = origin && origin.kind === 'config' ? [{ message: `plugin '${cursor.plugin}' comes from ${describeOrigin(origin)}: ${origin.module}` }] : [];
+  const from = origin && origin.kind === 'config' ? [{ message: `plugin '${cursor.plugin}' comes from ${describeOrigin(origin)}${origin.module === origin.specifier ? '' : `: ${origin.module}`}` }] : [];
   if (e instanceof KpipeError && e.diagnostics[0]) {
     const d = e.diagnostics[0];
     return {

@@ -53,6 +53,18 @@ export interface Artifacts {
    * (`modules: vmlinux.unstripped`). Otherwise `undefined` with the reason in `why`.
    */
   lookup(name: string): { path: string; stage: string } | { why: string };
+  /**
+   * Every artifact this stage may read (published by this stage, or by a stage it is ordered
+   * after), in the order they were published: what a manifest or a signing plugin walks.
+   */
+  list(): PublishedArtifact[];
+}
+
+export interface PublishedArtifact {
+  name: string;
+  /** Canonical: relative to the output tree when inside it. */
+  path: string;
+  stage: string;
 }
 
 /** Well-known artifact names used by the built-in plugins (org plugins may add their own). */
@@ -65,6 +77,10 @@ export const ARTIFACTS = {
   vmlinuxBtf: 'vmlinux.btf',
   /** `System.map`. */
   systemMap: 'System.map',
+  /** x86's relocation table for the decompressor (`arch/x86/boot/compressed/vmlinux.relocs`). */
+  relocs: 'vmlinux.relocs',
+  /** One final module: `module:crypto/crypto.ko` (every .ko is published under its own name). */
+  module: (ko: string) => `module:${ko}`,
 } as const;
 
 export interface PluginContext {
