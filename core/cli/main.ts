@@ -15,8 +15,9 @@ import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } 
 import { sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
 import { pluginsCommand } from './plugins-command.js';
+import { graphCommand } from './graph-command.js';
 
-const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
-      const list = 'commands: explain, run, clean, export ninja, plugins, builtin, install, verify-modules';
+      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules';
       throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
@@ -48,6 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return explain(session, args);
       case 'plugins':
         return pluginsCommand(session, process.cwd());
+      case 'graph':
+        return graphCommand(session, args);
       case 'run':
         return await runCommand(session, args);
       case 'clean':
@@ -78,6 +81,7 @@ function printWarnings(warnings: readonly Diagnostic[], session: Session, color:
 }
 
 function explain(session: Session, args: CliArgs): number {
+  if (args.format === 'svg') throw new KpipeError([error('usage', 'kpipe explain has no --format svg', { hint: 'kpipe graph draws the plan as SVG' })]);
   let steps = session.stepGraph.steps;
   if (args.positionals.length > 0) {
     const sub = subgraphFor(session.stepGraph, targetsOf(session, args.positionals));
