@@ -220,3 +220,11 @@ export const AFTER_LINK_ORDER = {
   /** The architecture's post-link pass. */
   ARCH: 500,
 } as const;
+
+/** The order of in-place edits of a .ko on `moduleLinked` (btf taps at the default, 0). */
+export const MODULE_LINKED_ORDER = {
+  /** Split BTF (pahole -J, resolve_btfids). */
+  TYPES: 0,
+  /** A module signature covers every byte before it: it comes last. */
+  SIGNATURE: 1000,
+} as const;

@@ -5,19 +5,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SHIPPED_PIPELINE, assertExit, assertFrame, assertUserError, kpipe, parseJson, removeTempDirs, show, tempDir } from '../../test/cli/helpers.js';
-import { loadPlugins } from '../../core/plugin-loader.js';
-import { loadPipeline } from '../../dsl/load.js';
-import { parseKconfigText } from '../../core/kconfig.js';
-import { buildStageGraph } from '../../core/stage-graph.js';
-import { createPlan } from '../../core/planner.js';
-import { placeholderToolchain } from '../../core/toolchain.js';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { runSteps, type RunResult } from '../../core/executor.js';
+import { planAndRun, ranStepOf } from '../../test/helpers/run-plan.js';
 import type { RunLog } from '../../core/run-log.js';
 
 /** The compiled plugin, as an org's config file names it: dist/examples/artifact-manifest/index.js. */
@@ -138,25 +130,10 @@ function syntheticTree(): string {
   return dir;
 }
 
-/** What `kpipe run -C dir` does, minus asking make for the toolchain: load, plan, run. */
-async function run(dir: string): Promise<RunResult & { log: RunLog }> {
-  const { registry } = await loadPlugins(dir);
-  const loaded = loadPipeline(path.join(dir, 'release.pipeline'), { knownPlugins: registry.names() });
-  assert.equal(loaded.diagnostics, []);
-  const stages = buildStageGraph(loaded.statements, parseKconfigText('CONFIG_MODULES=y\n', { kind: 'objtree', where: 'test' }));
-  assert.equal(stages.diagnostics, []);
-  const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig: parseKconfigText('CONFIG_MODULES=y\n', { kind: 'objtree', where: 'test' }), toolchain: placeholderToolchain('test'), make: { make: 'make', env: {} }, objtree: dir });
-  assert.equal(diagnostics, []);
-  const graph = buildStepGraph(plan.steps, { objtree: dir, isSource: (p) => fs.existsSync(path.resolve(dir, p)) });
-  assert.equal(graph.diagnostics, []);
-  const out = new Writable({ write: (_chunk, _enc, cb) => cb() });
-  const result = await runSteps(graph.graph, { objtree: dir, jobs: 2, keepGoing: false, verbosity: 'quiet', out, interactive: false });
-  assert.is(result.status, 'ok', JSON.stringify(result.diagnostics));
-  return { ...result, log: JSON.parse(fs.readFileSync(path.join(dir, '.kpipe', 'last-run.json'), 'utf8')) as RunLog };
-}
+const run = (dir: string) => planAndRun(dir, 'release.pipeline', 'CONFIG_MODULES=y\n');
 
 const sha256 = (dir: string, file: string) => crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, file))).digest('hex');
-const manifestRan = (log: RunLog) => log.steps.find((s) => s.plugin === 'artifact-manifest')!.ran;
+const manifestRan = (log: RunLog) => ranStepOf(log, 'artifact-manifest');
 
 test('run: artifacts.sha256 holds the SHA-256 of each shipped file, sorted, in sha256sum format', async () => {
   const dir = syntheticTree();
