@@ -98,7 +98,7 @@ function resolveModule(specifier: string, configFile: string): string {
 }
 
 /** The plugin a module exports, or why it is not one. */
-export function toPlugin(value: unknown): KpipePlugin | string {
+function toPlugin(value: unknown): KpipePlugin | string {
   if (value === undefined) return 'it has neither a default export nor `export const plugin`';
   let candidate: unknown = value;
   if (typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value))) {

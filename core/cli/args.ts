@@ -134,7 +134,8 @@ options:
   -k, --keep-going    run: keep running independent steps after a failure
   -v, V=1             print full commands, like make V=1
   -q                  print nothing but errors
-  -o FILE             export: the output file (default: DIR/build.ninja); graph: (default: stdout)
+  -o FILE             export: the output file (default: DIR/build.ninja); graph: the picture's
+                      file (default: standard output)
   --mod-path DIR2     install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH);
                       modules go to DIR2/lib/modules/<kernel.release>/
   --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux)
