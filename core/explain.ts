@@ -111,28 +111,44 @@ export function explainJson(session: Session, opts: ExplainOptions): string {
   }, null, 2) + '\n';
 }
 
+/**
+ * The stage graph and the step graph in one picture: a cluster per stage holding a header node (the
+ * stage) and its steps; solid edges from the step that writes a file to each step that reads it
+ * (one edge per pair, the files in its tooltip); dashed edges between stage headers for the
+ * orderings of the pipeline, dotted and grey when their `when` is false. `kpipe graph` renders it.
+ */
 export function explainDot(session: Session, opts: ExplainOptions): string {
   const q = (s: string) => JSON.stringify(s);
   const out = ['digraph kpipe {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
   const ids = new Map(opts.steps.map((s, i) => [s.id, `s${i}`]));
+  const stageIds = new Map(session.stageGraph.order.map((name, i) => [name, `t${i}`]));
   for (const name of session.stageGraph.order) {
+    const stage = session.stageGraph.stages.find((s) => s.name === name);
     out.push(`  subgraph ${q(`cluster_${name}`)} {`, `    label=${q(name)};`);
+    out.push(`    ${stageIds.get(name)} [shape=folder, style=bold, label=${q(name)}${stage?.description ? `, tooltip=${q(stage.description)}` : ''}];`);
     opts.steps.filter((s) => s.stage === name).forEach((s) => {
       const labels = s.commands.filter((c) => c.label).map((c) => quietLine(c.label!).trim());
-      out.push(`    ${ids.get(s.id)} [label=${q(labels.join('\n'))}];`);
+      out.push(`    ${ids.get(s.id)} [label=${q(labels.join('\n'))}, tooltip=${q(`${s.id} (${s.plugin})`)}];`);
     });
     out.push('  }');
   }
   const producer = new Map<string, string>();
   for (const s of opts.steps) for (const o of s.outputs) producer.set(o, s.id);
   for (const s of opts.steps) {
+    const files = new Map<string, string[]>();
     for (const i of s.inputs) {
       const p = producer.get(i);
-      if (p && ids.has(p)) out.push(`  ${ids.get(p)} -> ${ids.get(s.id)} [tooltip=${q(i)}];`);
+      if (p && ids.has(p)) files.set(p, [...(files.get(p) ?? []), i]);
     }
+    for (const [p, read] of files) out.push(`  ${ids.get(p)} -> ${ids.get(s.id)} [tooltip=${q(read.join('\n'))}];`);
   }
   for (const e of session.stageGraph.edges) {
-    out.push(`  // stage ordering: ${e.target}: ${e.prerequisite} ${e.active ? 'active' : 'inactive'}${e.when ? ` (when ${e.when})` : ''}`);
+    const from = stageIds.get(e.prerequisite);
+    const to = stageIds.get(e.target);
+    if (!from || !to) continue;
+    const when = e.when ? `when ${e.when}` : '';
+    const style = e.active ? 'style=dashed' : 'style=dotted, color=gray, fontcolor=gray';
+    out.push(`  ${from} -> ${to} [${style}${when ? `, label=${q(when)}` : ''}, tooltip=${q(`${e.target}: ${e.prerequisite}${when ? ` ${when}` : ''} (${e.active ? 'active' : 'inactive'})`)}];`);
   }
   out.push('}');
   return out.join('\n') + '\n';

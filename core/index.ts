@@ -1,13 +1,25 @@
-// kpipe's public API for plugin authors: `import type { KpipePlugin } from 'kpipe'`.
-// The hooks a plugin may tap are declared in core/hooks.ts; their argument types are here.
+// kpipe's public API for plugin authors: `import { ARTIFACTS, type KpipePlugin } from 'kpipe'`.
+// Everything a plugin needs is here and typed (examples/artifact-manifest imports nothing else):
+// the hooks (core/hooks.ts), the types of their arguments and of steps (core/plugin-api.ts), the
+// well-known artifact names and tap orders, builtins, Kconfig and conditions, and diagnostics.
+
+// ── plugins and their hooks ─────────────────────────────────────────────────────────────────────
 export type {
-  KpipePlugin, PluginContext, StepSpec, Artifacts, StageBuilder, LinkSpec, TemporaryLinkRequest,
-  LinkedImage, LinkSession, ImageBuilder, ObjcopySpec, Command, Step, QuietLabel, Action, ExecCommand,
-  BuiltinCommand, PluginOptionValue,
+  KpipePlugin, PluginContext, StepSpec, Artifacts, PublishedArtifact, StageBuilder, LinkSpec, TemporaryLinkRequest,
+  LinkedImage, LinkSession, ImageBuilder, ObjcopySpec, PluginOptionValue,
 } from './plugin-api.js';
-export { ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LINK_ORDER } from './plugin-api.js';
+export { ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LINK_ORDER, MODULE_LINKED_ORDER } from './plugin-api.js';
 export { createHooks, type KpipeHooks, type HookName } from './hooks.js';
+
+// ── steps: plain data ───────────────────────────────────────────────────────────────────────────
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
 export { registerBuiltin, type BuiltinContext, type BuiltinFunction } from './builtins.js';
-export type { Kconfig } from './kconfig.js';
-export type { Toolchain, ToolchainVariable } from './toolchain.js';
-export type { Diagnostic, SourceRange } from './diagnostic.js';
+
+// ── Kconfig, conditions, the toolchain ──────────────────────────────────────────────────────────
+export type { Kconfig, SymbolOrigin } from './kconfig.js';
+export { evaluateCondition, type ConditionResult } from './condition-text.js';
+export type { Toolchain, ToolchainVariable, MakeEnvironment } from './toolchain.js';
+
+// ── diagnostics: throw `new KpipeError([error(code, message, { hint })])` to choose your words ──
+export { error, KpipeError } from './diagnostic.js';
+export type { Diagnostic, Severity, SourceRange, Position, RelatedInformation } from './diagnostic.js';

@@ -3,8 +3,9 @@
 // here and reported with the plugin's name and the hook it was in, never as a bare stack trace.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHooks, type KpipeHooks } from './hooks.js';
-import { error, type Diagnostic, type SourceRange } from './diagnostic.js';
+import { createHooks, type HookName } from './hooks.js';
+import { traceHooks, type Cursor } from './hook-trace.js';
+import { error, KpipeError, type Diagnostic, type SourceRange } from './diagnostic.js';
 import { canonicalPath } from './paths.js';
 import type { Kconfig } from './kconfig.js';
 import type { MakeEnvironment, Toolchain } from './toolchain.js';
@@ -12,7 +13,7 @@ import type { PluginOptionValue } from './stage-graph.js';
 import { isOrderedAfter, type StageGraph } from './stage-graph.js';
 import type { Step } from './step.js';
 import type { Artifacts, PluginContext, StageBuilder, StepSpec } from './plugin-api.js';
-import type { PluginRegistry } from './plugin-registry.js';
+import { describeOrigin, type PluginRegistry } from './plugin-registry.js';
 
 export interface PlanInput {
   stageGraph: StageGraph;
@@ -31,23 +32,16 @@ export interface Plan {
   /** In planning order: stages in build order, each stage's steps in the order plugins added them. */
   steps: Step[];
   warnings: Diagnostic[];
-  /** Which hooks each plugin tapped, for `kpipe plugins`. */
-  taps: Map<string, Set<string>>;
+  /** Which hooks each plugin tapped (in core/hooks.ts's order), for `kpipe plugins`. */
+  taps: Map<string, HookName[]>;
   artifacts: Map<string, { path: string; stage: string }>;
-}
-
-/** Where the plan is when a plugin throws: set by tapable interceptors, read by the catch. */
-interface Cursor {
-  plugin?: string;
-  hook?: string;
 }
 
 export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnostic[] } {
   const { stageGraph, registry, kconfig, toolchain } = input;
   const hooks = createHooks();
   const cursor: Cursor = {};
-  const taps = new Map<string, Set<string>>();
-  traceHooks(hooks, cursor, taps);
+  const tapped = traceHooks(hooks, cursor);
 
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -62,7 +56,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
     try {
       fn();
     } catch (e) {
-      diagnostics.push(pluginError(e, cursor, range));
+      diagnostics.push(pluginError(e, cursor, range ?? useRange(stageGraph, cursor), registry));
     } finally {
       cursor.plugin = undefined;
       cursor.hook = undefined;
@@ -93,6 +87,11 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           if (!entry) return { why: `no stage published '${name}'` };
           if (entry.stage === stage.name || isOrderedAfter(stageGraph, stage.name, entry.stage)) return entry;
           return { why: `'${stage.name}' is not ordered after '${entry.stage}', which publishes '${name}' (add '${stage.name}: ${entry.stage}')` };
+        },
+        list() {
+          return [...published]
+            .filter(([, e]) => e.stage === stage.name || isOrderedAfter(stageGraph, stage.name, e.stage))
+            .map(([name, e]) => ({ name, path: e.path, stage: e.stage }));
         },
       };
       const context: PluginContext = {
@@ -159,8 +158,10 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
     const veto = hooks.validatePlan.call(steps);
     if (veto !== undefined) diagnostics.push(error('plan-rejected', veto, { ...(cursor.plugin ? { plugin: cursor.plugin } : {}), hook: 'validatePlan' }));
   } catch (e) {
-    diagnostics.push(pluginError(e, cursor, undefined));
+    diagnostics.push(pluginError(e, cursor, useRange(stageGraph, cursor), registry));
   }
+  const hookOrder = Object.keys(hooks) as HookName[];
+  const taps = new Map([...tapped].map(([plugin, set]) => [plugin, hookOrder.filter((h) => set.has(h))]));
   return { plan: { stageGraph, steps, warnings, taps, artifacts: published }, diagnostics };
 }
 
@@ -196,38 +197,32 @@ function crossStageReads(steps: readonly Step[], graph: StageGraph): Diagnostic[
   return out;
 }
 
-/** Records which plugin is running in which hook, so an exception can name both. */
-function traceHooks(hooks: KpipeHooks, cursor: Cursor, taps: Map<string, Set<string>>): void {
-  const note = (plugin: string, hook: string) => {
-    if (!taps.has(plugin)) taps.set(plugin, new Set());
-    taps.get(plugin)!.add(hook);
-  };
-  for (const [hookName, hook] of Object.entries(hooks)) {
-    const interceptor = (label: string) => ({
-      register: (tap: { name: string }) => {
-        note(tap.name, hookName);
-        return tap;
-      },
-      tap: (tap: { name: string }) => {
-        cursor.plugin = tap.name;
-        cursor.hook = label;
-      },
-    });
-    if ('for' in hook) {
-      hook.intercept({
-        // tapable hands each hook the map creates to `factory(key, hook)` before anyone taps it.
-        factory: (key: unknown, created: { intercept(i: unknown): void }) => {
-          created.intercept(interceptor(`${hookName}.for('${String(key)}')`));
-          return created;
-        },
-      } as never);
-    } else {
-      (hook as { intercept(i: unknown): void }).intercept(interceptor(hookName));
-    }
-  }
+/** The `use` line of the plugin the cursor names, in the stage its hook is for (else its first use). */
+function useRange(graph: StageGraph, cursor: Cursor): SourceRange | undefined {
+  if (!cursor.plugin) return undefined;
+  const stage = /\.for\('(.*)'\)$/.exec(cursor.hook ?? '')?.[1];
+  const uses = graph.stages.flatMap((s) => s.uses).filter((u) => u.plugin === cursor.plugin && u.active);
+  return (uses.find((u) => u.stage === stage) ?? uses[0])?.range;
 }
 
-function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined): Diagnostic {
+/**
+ * A plugin's exception as a diagnostic naming the plugin, the hook, the `use` line and, for an org
+ * plugin, its config entry. A plugin that throws a KpipeError chose its own words (and hint): kept.
+ */
+function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined, registry: PluginRegistry): Diagnostic {
+  const origin = cursor.plugin ? registry.get(cursor.plugin)?.origin : undefined;
+  const from = origin && origin.kind === 'config' ? [{ message: `plugin '${cursor.plugin}' comes from ${describeOrigin(origin)}${origin.module === origin.specifier ? '' : `: ${origin.module}`}` }] : [];
+  if (e instanceof KpipeError && e.diagnostics[0]) {
+    const d = e.diagnostics[0];
+    return {
+      ...d,
+      message: `plugin '${cursor.plugin ?? '?'}' failed in hook ${cursor.hook ?? '?'}: ${d.message}`,
+      ...(cursor.plugin ? { plugin: cursor.plugin } : {}),
+      ...(cursor.hook ? { hook: cursor.hook } : {}),
+      ...(d.range ? {} : range ? { range } : {}),
+      related: [...(d.related ?? []), ...from],
+    };
+  }
   const err = e instanceof Error ? e : new Error(String(e));
   // The first stack frame is where the plugin failed: enough to find the bug, not a wall of trace.
   const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim();
@@ -235,6 +230,6 @@ function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined)
     ...(cursor.plugin ? { plugin: cursor.plugin } : {}),
     ...(cursor.hook ? { hook: cursor.hook } : {}),
     ...(range ? { range } : {}),
-    ...(frame ? { related: [{ message: frame }] } : {}),
+    related: [...(frame ? [{ message: frame }] : []), ...from],
   });
 }

@@ -6,17 +6,27 @@ import type { Kconfig } from './kconfig.js';
 import type { Toolchain, MakeEnvironment } from './toolchain.js';
 import type { PluginOptionValue } from './stage-graph.js';
 import type { KpipeHooks } from './hooks.js';
+import type { BuiltinFunction } from './builtins.js';
 
 export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
 export type { PluginOptionValue } from './stage-graph.js';
 
-/** What a plugin module exports (default export or named `plugin`). */
+/**
+ * What a plugin module exports (default export or named `plugin`): this object, or a class whose
+ * instances are such objects (constructed once, with no arguments; options come to `apply`).
+ */
 export interface KpipePlugin {
   /** Unique; used in the DSL (`use NAME`), in every diagnostic and in `kpipe plugins`. */
   name: string;
   description?: string;
   /** Option names the plugin understands; others are reported as errors at the `use` line. */
   options?: Record<string, { description: string; default?: PluginOptionValue }>;
+  /**
+   * In-process commands the plugin's steps run (`{ kind: 'builtin', name, args }`), by name. kpipe
+   * registers them when it loads the plugin, so `kpipe builtin NAME` (what an exported build.ninja
+   * runs) finds them too. Names are global: prefix them with the plugin's name.
+   */
+  builtins?: Readonly<Record<string, BuiltinFunction>>;
   /** Tap the hooks. Called once for every active `use` of the plugin, with that use's context. */
   apply(hooks: KpipeHooks, context: PluginContext): void;
 }
@@ -43,6 +53,18 @@ export interface Artifacts {
    * (`modules: vmlinux.unstripped`). Otherwise `undefined` with the reason in `why`.
    */
   lookup(name: string): { path: string; stage: string } | { why: string };
+  /**
+   * Every artifact this stage may read (published by this stage, or by a stage it is ordered
+   * after), in the order they were published: what a manifest or a signing plugin walks.
+   */
+  list(): PublishedArtifact[];
+}
+
+export interface PublishedArtifact {
+  name: string;
+  /** Canonical: relative to the output tree when inside it. */
+  path: string;
+  stage: string;
 }
 
 /** Well-known artifact names used by the built-in plugins (org plugins may add their own). */
@@ -55,6 +77,10 @@ export const ARTIFACTS = {
   vmlinuxBtf: 'vmlinux.btf',
   /** `System.map`. */
   systemMap: 'System.map',
+  /** x86's relocation table for the decompressor (`arch/x86/boot/compressed/vmlinux.relocs`). */
+  relocs: 'vmlinux.relocs',
+  /** One final module: `module:crypto/crypto.ko` (every .ko is published under its own name). */
+  module: (ko: string) => `module:${ko}`,
 } as const;
 
 export interface PluginContext {
@@ -193,4 +219,12 @@ export const AFTER_LINK_ORDER = {
   CHECKS: 400,
   /** The architecture's post-link pass. */
   ARCH: 500,
+} as const;
+
+/** The order of in-place edits of a .ko on `moduleLinked` (btf taps at the default, 0). */
+export const MODULE_LINKED_ORDER = {
+  /** Split BTF (pahole -J, resolve_btfids). */
+  TYPES: 0,
+  /** A module signature covers every byte before it: it comes last. */
+  SIGNATURE: 1000,
 } as const;

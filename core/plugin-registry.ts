@@ -1,34 +1,66 @@
-// Where plugins come from: the built-ins by name, and org plugins listed in a cosmiconfig config file
-// (`kpipe.config.{js,mjs,json}`, `.kpiperc`, or a "kpipe" key in package.json), found from the output
-// tree upwards. A config file looks like:
-//   { "plugins": ["./plugins/manifest.mjs", ["kpipe-plugin-sign", { "key": "certs/signing_key.pem" }]] }
-// and the plugins it names are then used in kbuild.pipeline like the built-ins: `use manifest`.
+// The plugins a session may use, by name, each with where it came from: built into kpipe, or listed
+// in a kpipe config file (core/plugin-loader.ts). `kpipe plugins` and every plugin diagnostic read
+// the origin from here, so a user always learns which file to edit.
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import { cosmiconfig } from 'cosmiconfig';
-import { error, KpipeError, type Diagnostic } from './diagnostic.js';
+import { error, type Diagnostic, type SourceRange } from './diagnostic.js';
+import { getBuiltin, registerBuiltin } from './builtins.js';
 import type { KpipePlugin, PluginOptionValue } from './plugin-api.js';
 import { BUILTIN_PLUGINS } from '../plugins/builtin.js';
 
+/** Where a plugin was configured. */
+export type PluginOrigin =
+  | { kind: 'built-in' }
+  | {
+      kind: 'config';
+      /** The config file that lists the plugin (absolute). */
+      configFile: string;
+      /** Its position in the config's "plugins" array. */
+      index: number;
+      /** The entry as written: `./plugins/manifest.mjs` or `kpipe-plugin-sign`. */
+      specifier: string;
+      /** The module file it resolved to (absolute). */
+      module: string;
+      /** The entry's text in the config file, when it could be found there (for the error frame). */
+      range?: SourceRange;
+    };
+
 export interface RegisteredPlugin {
   plugin: KpipePlugin;
-  /** 'built-in', or the file it was loaded from. */
-  source: string;
+  origin: PluginOrigin;
   /** Default options from the config file; the DSL's `use name(...)` overrides them. */
   defaults: Record<string, PluginOptionValue>;
+}
+
+/** "built-in", or "kpipe.config.json plugins[0] (./manifest.mjs)" with the config relative to `cwd`. */
+export function describeOrigin(origin: PluginOrigin, cwd?: string): string {
+  if (origin.kind === 'built-in') return 'built-in';
+  const file = cwd && origin.configFile.startsWith(cwd + path.sep) ? path.relative(cwd, origin.configFile) : origin.configFile;
+  return `${file} plugins[${origin.index}] (${origin.specifier})`;
 }
 
 export class PluginRegistry {
   private readonly plugins = new Map<string, RegisteredPlugin>();
   configFile: string | undefined;
 
+  /** Adds the plugin and the builtins it declares; a clash of either name is a diagnostic. */
   register(entry: RegisteredPlugin): Diagnostic | undefined {
-    const existing = this.plugins.get(entry.plugin.name);
+    const name = entry.plugin.name;
+    const existing = this.plugins.get(name);
     if (existing) {
-      return error('duplicate-plugin', `plugin '${entry.plugin.name}' from ${entry.source} has the name of the plugin from ${existing.source}`, { plugin: entry.plugin.name });
+      return error('duplicate-plugin', `plugin '${name}' from ${describeOrigin(entry.origin)} has the name of the plugin from ${describeOrigin(existing.origin)}`, {
+        plugin: name,
+        ...rangeOf(entry.origin),
+        hint: 'rename one of them: the pipeline names plugins with `use NAME`',
+      });
     }
-    this.plugins.set(entry.plugin.name, entry);
+    for (const [builtinName, fn] of Object.entries(entry.plugin.builtins ?? {})) {
+      const other = getBuiltin(builtinName);
+      if (other && other !== fn) {
+        return error('duplicate-builtin', `plugin '${name}' declares the builtin '${builtinName}', which another plugin or kpipe itself already has`, { plugin: name, ...rangeOf(entry.origin) });
+      }
+      registerBuiltin(builtinName, fn);
+    }
+    this.plugins.set(name, entry);
     return undefined;
   }
 
@@ -45,61 +77,12 @@ export class PluginRegistry {
   }
 }
 
+export function rangeOf(origin: PluginOrigin): { range?: SourceRange } {
+  return origin.kind === 'config' && origin.range ? { range: origin.range } : {};
+}
+
 export function builtinRegistry(): PluginRegistry {
   const registry = new PluginRegistry();
-  for (const plugin of BUILTIN_PLUGINS) registry.register({ plugin, source: 'built-in', defaults: {} });
+  for (const plugin of BUILTIN_PLUGINS) registry.register({ plugin, origin: { kind: 'built-in' }, defaults: {} });
   return registry;
-}
-
-type PluginEntry = string | [string, Record<string, PluginOptionValue>];
-
-/** The built-ins plus the plugins of the nearest kpipe config file above `searchFrom`. */
-export async function loadPlugins(searchFrom: string): Promise<PluginRegistry> {
-  const registry = builtinRegistry();
-  // cosmiconfig's defaults have no `kpipe.config.json`; the README promises it, so list every place.
-  const searchPlaces = ['package.json', '.kpiperc', '.kpiperc.json', '.kpiperc.yaml', '.kpiperc.yml', '.kpiperc.js', '.kpiperc.mjs', 'kpipe.config.json', 'kpipe.config.js', 'kpipe.config.mjs', 'kpipe.config.cjs'];
-  const found = await cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces }).search(searchFrom).catch((e: unknown) => {
-    throw new KpipeError([error('config', `cannot read the kpipe config file: ${(e as Error).message}`)]);
-  });
-  if (!found || found.isEmpty) return registry;
-  registry.configFile = found.filepath;
-  const config = found.config as { plugins?: unknown };
-  const entries = Array.isArray(config.plugins) ? (config.plugins as PluginEntry[]) : [];
-  const diagnostics: Diagnostic[] = [];
-  const dir = path.dirname(found.filepath);
-  const require = createRequire(found.filepath);
-  for (const entry of entries) {
-    const [specifier, defaults] = Array.isArray(entry) ? entry : [entry, {}];
-    if (typeof specifier !== 'string') {
-      diagnostics.push(error('config', `${found.filepath}: each entry of "plugins" is a path or package name, or [name, options]`));
-      continue;
-    }
-    const where = specifier.startsWith('.') || path.isAbsolute(specifier) ? path.resolve(dir, specifier) : specifier;
-    try {
-      const resolved = where === specifier ? require.resolve(specifier) : where;
-      const mod = (await import(pathToFileURL(resolved).href)) as { default?: unknown; plugin?: unknown };
-      const plugin = toPlugin(mod.default ?? mod.plugin);
-      if (!plugin) {
-        diagnostics.push(error('plugin-shape', `${specifier} does not export a plugin: expected { name, apply(hooks, context) } or a class with apply()`, { hint: `listed in ${found.filepath}` }));
-        continue;
-      }
-      const d = registry.register({ plugin, source: resolved, defaults: defaults ?? {} });
-      if (d) diagnostics.push(d);
-    } catch (e) {
-      diagnostics.push(error('plugin-load', `cannot load plugin ${specifier}: ${(e as Error).message.split('\n')[0]}`, { hint: `listed in ${found.filepath}` }));
-    }
-  }
-  if (diagnostics.length > 0) throw new KpipeError(diagnostics);
-  return registry;
-}
-
-/** Accepts a plugin object or a class whose instances are plugin objects. */
-function toPlugin(value: unknown): KpipePlugin | undefined {
-  const candidate: unknown = typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value))
-    ? new (value as new () => unknown)()
-    : value;
-  if (typeof candidate !== 'object' || candidate === null) return undefined;
-  const p = candidate as Partial<KpipePlugin>;
-  if (typeof p.name !== 'string' || typeof p.apply !== 'function') return undefined;
-  return candidate as KpipePlugin;
 }

@@ -10,7 +10,8 @@ import { loadKconfig, type Kconfig } from './kconfig.js';
 import { loadToolchain, placeholderToolchain, srctreeOf, type MakeEnvironment, type Toolchain } from './toolchain.js';
 import { buildStageGraph, type StageGraph } from './stage-graph.js';
 import { createPlan, type Plan } from './planner.js';
-import { loadPlugins, type PluginRegistry } from './plugin-registry.js';
+import type { PluginRegistry } from './plugin-registry.js';
+import { loadPlugins } from './plugin-loader.js';
 import { buildStepGraph, type StepGraph } from './step-graph.js';
 import { suggest } from './suggest.js';
 
@@ -70,9 +71,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const extmod = options.extmod !== undefined ? externalModuleDir(options.extmod, options.cwd, objtree) : undefined;
   const stateDir = extmod ?? objtree;
   const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
-  const registry = await loadPlugins(objtree ?? options.cwd);
+  const { registry, sources: configSources } = await loadPlugins(objtree ?? options.cwd);
   const loaded = loadPipeline(pipelineFile, { knownPlugins: registry.names() });
-  if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, loaded.sources);
+  // The config file's text too: a plugin diagnostic may point at its entry there.
+  const sources = new Map([...loaded.sources, ...configSources]);
+  if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, sources);
 
   let profileFile: string | undefined;
   if (options.profile) {
@@ -91,9 +94,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const toolchain = objtree ? loadToolchain(objtree, make, stateDir) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
 
   const stages = buildStageGraph(loaded.statements, kconfig);
-  if (hasErrors(stages.diagnostics)) throw new KpipeError(stages.diagnostics, 2, loaded.sources);
+  if (hasErrors(stages.diagnostics)) throw new KpipeError(stages.diagnostics, 2, sources);
   const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(options.pluginOptions ? { optionOverrides: options.pluginOptions } : {}), ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
-  if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, loaded.sources);
+  if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, sources);
 
   const skip = new Set(options.skip ?? []);
   for (const name of skip) {
@@ -108,11 +111,11 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // Without a tree every file kpipe does not produce is taken to exist: explain shows the shape.
     isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),
   });
-  if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, loaded.sources);
+  if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, sources);
 
   const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;
   return {
-    pipelineFile, pipelineSource, kconfigSource, sources: loaded.sources, registry, kconfig, toolchain,
+    pipelineFile, pipelineSource, kconfigSource, sources, registry, kconfig, toolchain,
     stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
     ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(extmod ? { extmod } : {}), ...(stateDir ? { stateDir } : {}),
     warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...plan.warnings],

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages kpipe's tests and demo need on a fresh machine: the kernel source and what building
-# it takes (DESIGN.md section 4), and ninja for the export test. Installs only what is missing.
+# it takes (DESIGN.md section 4), ninja for the export test, and Graphviz's dot for `kpipe graph`'s SVG
+# (its test checks the SVG when dot is there). Installs only what is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/kernel-env.sh"
 kernel_deps
 if ! command -v ninja >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build >/dev/null
+fi
+if ! command -v dot >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
 fi

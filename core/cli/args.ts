@@ -13,7 +13,7 @@ export interface CliArgs {
   sets: string[];
   pipeline?: string;
   skip: string[];
-  format: 'text' | 'json' | 'dot';
+  format: 'text' | 'json' | 'dot' | 'svg';
   why: boolean;
   verbose: boolean;
   quiet: boolean;
@@ -73,8 +73,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
   }
   const command = positionals.shift() ?? (v.version ? 'version' : 'help');
   const format = v.format ?? 'text';
-  if (format !== 'text' && format !== 'json' && format !== 'dot') {
-    throw new KpipeError([error('usage', `--format must be text, json or dot, not '${format}'`)]);
+  if (format !== 'text' && format !== 'json' && format !== 'dot' && format !== 'svg') {
+    throw new KpipeError([error('usage', `--format must be text, json or dot (graph: dot or svg), not '${format}'`)]);
   }
   let jobs: number | undefined;
   if (v.jobs !== undefined) {
@@ -120,6 +120,7 @@ commands:
   clean          remove every output the plan declares, and .kpipe/
   export ninja   write the step graph as a build.ninja
   plugins        list the loaded plugins, where each came from, the hooks it taps
+  graph          draw the stages and steps: SVG with Graphviz's dot, else DOT
   builtin NAME   run one of kpipe's in-process commands (used by the ninja export)
   install        install the modules (kbuild's modules_install): --mod-path DIR2, with
                  their Merkle proofs appended when MODULE_HASHES
@@ -131,13 +132,14 @@ options:
   --set SYM=VALUE     override a Kconfig symbol (repeatable), e.g. --set MODULE_HASHES=y
   --pipeline FILE     the pipeline file (default: DIR/kbuild.pipeline, else kpipe's own)
   --skip STAGE        leave a stage out (repeatable): --skip compile links a tree you compiled
-  --format FMT        explain: text (default), json or dot
+  --format FMT        explain: text (default), json or dot; graph: svg (default) or dot
   --why               explain: say whether and why each step would run now
   -j N                run: parallel jobs (default: the number of cores)
   -k, --keep-going    run: keep running independent steps after a failure
   -v, V=1             print full commands, like make V=1
   -q                  print nothing but errors
-  -o FILE             export: the output file (default: DIR/build.ninja)
+  -o FILE             export: the output file (default: DIR/build.ninja); graph: the picture's
+                      file (default: standard output)
   --mod-path DIR2     install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH);
                       modules go to DIR2/lib/modules/<kernel.release>/
   --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux);

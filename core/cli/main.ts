@@ -14,8 +14,10 @@ import { subgraphFor } from '../step-graph.js';
 import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
 import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
+import { pluginsCommand } from './plugins-command.js';
+import { graphCommand } from './graph-command.js';
 
-const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'builtin', 'install', 'verify-modules'];
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -34,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
-      const list = 'commands: explain, run, clean, export ninja, plugins, builtin, install, verify-modules';
+      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules';
       throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
@@ -47,7 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'explain':
         return explain(session, args);
       case 'plugins':
-        return plugins(session);
+        return pluginsCommand(session, process.cwd());
+      case 'graph':
+        return graphCommand(session, args);
       case 'run':
         return await runCommand(session, args);
       case 'clean':
@@ -74,6 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 
 function explain(session: Session, args: CliArgs): number {
+  if (args.format === 'svg') throw new KpipeError([error('usage', 'kpipe explain has no --format svg', { hint: 'kpipe graph draws the plan as SVG' })]);
   let steps = session.stepGraph.steps;
   if (args.positionals.length > 0) {
     const sub = subgraphFor(session.stepGraph, targetsOf(session, args.positionals));
@@ -84,21 +89,6 @@ function explain(session: Session, args: CliArgs): number {
   const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
   process.stdout.write(text);
-  return 0;
-}
-
-function plugins(session: Session): number {
-  const lines: string[] = [];
-  if (session.registry.configFile) lines.push(`config: ${session.registry.configFile}`, '');
-  for (const entry of session.registry.all()) {
-    const uses = session.stageGraph.stages.flatMap((s) => s.uses.filter((u) => u.plugin === entry.plugin.name).map((u) => `${s.name}${u.active ? '' : ' (off)'}`));
-    const taps = [...(session.plan.taps.get(entry.plugin.name) ?? [])];
-    lines.push(`${entry.plugin.name.padEnd(14)} ${entry.source}`);
-    if (entry.plugin.description) lines.push(`  ${entry.plugin.description}`);
-    lines.push(`  used in: ${uses.length > 0 ? uses.join(', ') : 'no stage'}`);
-    lines.push(`  taps:    ${taps.length > 0 ? taps.join(', ') : 'nothing (not active)'}`);
-  }
-  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
 

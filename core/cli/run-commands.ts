@@ -14,6 +14,7 @@ import { exportNinja } from '../ninja-export.js';
 import { describeReason, explainWhy } from '../up-to-date.js';
 import { runBuiltinStandalone } from '../builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
+import { loadPlugins } from '../plugin-loader.js';
 import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 
 function requireTree(session: Session, command: string): string {
@@ -104,8 +105,10 @@ export function exportNinjaCommand(session: Session, args: CliArgs): number {
 export async function builtinCommand(words: readonly string[], cwd: string): Promise<number> {
   const [name, ...rest] = words;
   if (!name) throw new KpipeError([error('usage', 'kpipe builtin NAME ARGS...')]);
-  // Plugins register their builtins when applied; register the built-in ones so ninja can call them.
+  // Plugins register their builtins when applied; register the built-in ones so ninja can call them,
+  // and load the org plugins of the tree's config file, which declare theirs.
   registerPluginBuiltins();
+  await loadPlugins(cwd);
   const r = await runBuiltinStandalone(name, rest, cwd);
   if (r.message) process.stderr.write(`${r.message}\n`);
   return r.status;

@@ -2,7 +2,7 @@
 // and `.module-common.o` compiles delegated to kbuild, then `ld -r` per module, then whatever plugins
 // do to the .ko through `moduleLinked` (BTF [M]) on the temporary file. A .ko is therefore always made
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
-import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
+import { ARTIFACTS, type KpipePlugin, type PluginContext } from '../../core/plugin-api.js';
 import { imageBuilder } from '../../core/image-builder.js';
 import { exec, extmodPrefix, kbuildMake, moduleObjects } from '../kbuild.js';
 
@@ -44,6 +44,7 @@ export const modfinalPlugin: KpipePlugin = {
           '-T', lds, '-o', ko, ...inputs,
         ]);
         const step = builder.addStep(ctx.name, { commands: [link], inputs: [...inputs, lds], outputs: [ko] });
+        ctx.artifacts.publish(ARTIFACTS.module(ko), ko);
         hooks.moduleLinked.for(ctx.stage).call(imageBuilder(step, ko));
       }
     });

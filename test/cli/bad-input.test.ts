@@ -91,7 +91,7 @@ test('an unknown profile: exit 2, did you mean, the profiles listed', () => {
 test('a bad --format: exit 2, names the formats', () => {
   const r = kpipe(['explain', '--profile', 'x86_64-reference', '--format', 'yaml']);
   assertUserError(r);
-  assert.match(r.stderr, /^kpipe: error: --format must be text, json or dot, not 'yaml'$/m);
+  assert.match(r.stderr, /^kpipe: error: --format must be text, json or dot \(graph: dot or svg\), not 'yaml'$/m);
   assert.is(r.stdout, '');
 });
 

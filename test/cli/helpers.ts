@@ -39,11 +39,11 @@ let xdgConfigHome: string | undefined;
 
 /**
  * `node bin/kpipe.js ARGS` in `cwd` (default: an empty temporary directory). No colour, no ARCH or
- * toolchain variables from the environment of the test run.
+ * toolchain variables from the environment of the test run; `env` is added last (PATH without dot).
  */
-export function kpipe(args: readonly string[], opts: { cwd?: string } = {}): CliResult {
+export function kpipe(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
   xdgConfigHome ??= tempDir('xdg');
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: xdgConfigHome };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: xdgConfigHome, ...opts.env };
   for (const v of ['ARCH', 'SRCARCH', 'CROSS_COMPILE', 'LLVM', 'O', 'V', 'MAKE']) delete env[v];
   const child = spawnSync(process.execPath, [KPIPE, ...args], { cwd: opts.cwd ?? tempDir('cwd'), env, encoding: 'utf8' });
   if (child.error) throw child.error;

@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FIXTURES, SHIPPED_PIPELINE, assertExit, assertFrame, assertUserError, kpipe, removeTempDirs, show, stageBlock, stepLines, tempDir } from './helpers.js';
+import { FIXTURES, SHIPPED_PIPELINE, assertExit, assertFrame, assertUserError, kpipe, parseJson, removeTempDirs, show, stageBlock, stepLines, tempDir } from './helpers.js';
 
 const PLUGINS = path.join(FIXTURES, 'org-plugins');
 
 /** A directory with the config file `configName` listing `specifiers`, and the fixture plugins copied in. */
-function orgDir(configName: string, specifiers: string[]): string {
+function orgDir(configName: string, specifiers: (string | [string, unknown])[]): string {
   const dir = tempDir('org');
   for (const f of fs.readdirSync(PLUGINS)) fs.copyFileSync(path.join(PLUGINS, f), path.join(dir, f));
   const config = { plugins: specifiers };
@@ -55,9 +55,10 @@ for (const configName of ['kpipe.config.json', '.kpiperc.json', 'kpipe.config.mj
     const lines = r.stdout.split('\n');
     const at = lines.findIndex((l) => /^manifest\s/.test(l));
     assert.ok(at >= 0, `manifest listed:\n${r.stdout}`);
-    assert.match(lines[at]!, new RegExp(`^manifest +${path.join(dir, 'manifest.mjs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
-    assert.is(lines[at + 1], '  used in: vmlinux');
-    assert.is(lines[at + 2], '  taps:    stage');
+    assert.is(lines[at], `manifest       ${configName} plugins[0] (./manifest.mjs)`);
+    assert.is(lines[at + 1], `  module:  ${path.join(dir, 'manifest.mjs')}`);
+    assert.is(lines[at + 2], '  used in: vmlinux');
+    assert.is(lines[at + 3], '  taps:    stage');
     // The built-ins are still listed, as built-in.
     assert.match(r.stdout, /^link +built-in$/m);
   });
@@ -70,9 +71,9 @@ test('kpipe plugins without a pipeline that uses it: listed with its file, not a
   const lines = r.stdout.split('\n');
   const at = lines.findIndex((l) => /^manifest\s/.test(l));
   assert.ok(at >= 0, r.stdout);
-  assert.ok(lines[at]!.endsWith(path.join(dir, 'manifest.mjs')), lines[at]);
-  assert.is(lines[at + 1], '  used in: no stage');
-  assert.is(lines[at + 2], '  taps:    nothing (not active)');
+  assert.is(lines[at + 1], `  module:  ${path.join(dir, 'manifest.mjs')}`);
+  assert.is(lines[at + 2], '  used in: no stage');
+  assert.is(lines[at + 3], '  taps:    nothing (not active)');
 });
 
 test('a plugin whose apply throws: exit 2, the plugin, the hook and the use line; no stack', () => {
@@ -119,7 +120,75 @@ test('an org plugin with the name of a built-in: exit 2, both sources named', ()
   fs.writeFileSync(path.join(dir, 'link.mjs'), 'export default { name: "link", apply() {} };\n');
   const r = kpipe(['plugins', '--profile', 'x86_64-reference'], { cwd: dir });
   assertUserError(r);
-  assert.ok(r.stderr.includes(`plugin 'link' from ${path.join(dir, 'link.mjs')} has the name of the plugin from built-in`), r.stderr);
+  assert.ok(r.stderr.includes(`plugin 'link' from ${path.join(dir, '.kpiperc.json')} plugins[0] (./link.mjs) has the name of the plugin from built-in`), r.stderr);
+  assertFrame(r.stderr, '.kpiperc.json', 3, 5, '"./link.mjs"');
+});
+
+test('a plugin written as a class: loaded, its taps listed under its pipeline name, in hook order', () => {
+  const dir = orgDir('kpipe.config.json', ['./class-plugin.mjs']);
+  const r = kpipe(['plugins', '--profile', 'x86_64-reference', '--pipeline', orgPipeline(dir, 'stamp')], { cwd: dir });
+  assertExit(r, 0);
+  const lines = r.stdout.split('\n');
+  const at = lines.findIndex((l) => /^stamp\s/.test(l));
+  assert.ok(at >= 0, r.stdout);
+  assert.is(lines[at + 2], '  writes STAMP holding its `text` option');
+  assert.is(lines[at + 4], '  taps:    stage, validatePlan', 'the names of core/hooks.ts, attributed to stamp and not to StampPlugin');
+  assert.not.ok(r.stdout.includes('StampPlugin'), r.stdout);
+});
+
+test('plugin options: the plugin default, overridden by the config file, overridden by the use line', () => {
+  const stampText = (dir: string, pipeline: string) => {
+    const j = parseJson(kpipe(['explain', '--profile', 'x86_64-reference', '--format', 'json', '--pipeline', pipeline], { cwd: dir }));
+    const step = j.steps.find((s) => s.outputs.includes('STAMP'));
+    assert.ok(step, 'a STAMP step');
+    return step!.commands[0]!.builtin === 'write-file' ? (step as unknown as { commands: { args: string[] }[] }).commands[0]!.args[1] : undefined;
+  };
+  const plain = orgDir('kpipe.config.json', ['./class-plugin.mjs']);
+  assert.is(stampText(plain, orgPipeline(plain, 'stamp')), 'the plugin default');
+  const configured = orgDir('kpipe.config.json', [['./class-plugin.mjs', { text: 'from the config' }]]);
+  assert.is(stampText(configured, orgPipeline(configured, 'stamp')), 'from the config');
+  assert.is(stampText(configured, orgPipeline(configured, 'stamp(text = "from the use line")')), 'from the use line');
+});
+
+test('a config option the plugin does not declare: exit 2, the plugin, its options, a frame in the config', () => {
+  const dir = orgDir('kpipe.config.json', [['./class-plugin.mjs', { txt: 'typo' }]]);
+  const r = kpipe(['plugins', '--profile', 'x86_64-reference'], { cwd: dir });
+  assertUserError(r);
+  assert.ok(r.stderr.includes("kpipe.config.json:4:7: error: [plugin stamp] in the config file: plugin 'stamp' has no option 'txt'"), r.stderr);
+  assertFrame(r.stderr, 'kpipe.config.json', 4, 7, '"./class-plugin.mjs"');
+  assert.ok(r.stderr.includes('hint: its options are: text'), r.stderr);
+});
+
+test('a config option of the wrong type, and options that are not an object: both reported', () => {
+  const dir = orgDir('kpipe.config.json', [['./class-plugin.mjs', { text: ['a', 'list'] }], ['./manifest.mjs', 'text']]);
+  const r = kpipe(['plugins', '--profile', 'x86_64-reference'], { cwd: dir });
+  assertUserError(r);
+  assert.ok(r.stderr.includes("option 'text' of plugin 'stamp' must be a string, a number or a boolean, not an array"), r.stderr);
+  assert.ok(r.stderr.includes("the options of plugin 'manifest' must be an object"), r.stderr);
+  assert.match(r.stderr, /^2 errors$/m);
+});
+
+test('a module without apply: exit 2, says what is missing and where the entry is', () => {
+  const dir = orgDir('kpipe.config.json', ['./no-apply.mjs']);
+  const r = kpipe(['plugins', '--profile', 'x86_64-reference'], { cwd: dir });
+  assertUserError(r);
+  assert.ok(r.stderr.includes("./no-apply.mjs does not export a plugin: plugin 'no-apply' has no apply(hooks, context) method"), r.stderr);
+  assertFrame(r.stderr, 'kpipe.config.json', 3, 5, '"./no-apply.mjs"');
+});
+
+test('a module that throws when imported: exit 2, its message, the entry; no stack', () => {
+  const dir = orgDir('kpipe.config.json', ['./throws-on-import.mjs']);
+  const r = kpipe(['plugins', '--profile', 'x86_64-reference'], { cwd: dir });
+  assertUserError(r);
+  assert.ok(r.stderr.includes('cannot load plugin ./throws-on-import.mjs: signing key certs/signing_key.pem not found'), r.stderr);
+  assert.ok(r.stderr.includes(`listed in ${path.join(dir, 'kpipe.config.json')} plugins[0]`), r.stderr);
+});
+
+test('an org plugin that throws in apply: the note says which config entry it came from', () => {
+  const dir = orgDir('kpipe.config.json', ['./boom-apply.mjs']);
+  const r = kpipe(['explain', '--profile', 'x86_64-reference', '--pipeline', orgPipeline(dir, 'boom')], { cwd: dir });
+  assertUserError(r);
+  assert.ok(r.stderr.includes(`plugin 'boom' comes from ${path.join(dir, 'kpipe.config.json')} plugins[0] (./boom-apply.mjs): ${path.join(dir, 'boom-apply.mjs')}`), r.stderr);
 });
 
 test.run();

@@ -136,13 +136,39 @@ test('an exception in a plugin is reported with its name and hook, not a bare tr
       });
     },
   };
-  registry.register({ plugin: broken, source: 'test', defaults: {} });
+  registry.register({ plugin: broken, origin: { kind: 'built-in' }, defaults: {} });
   const plan = planFor(kconfigOf('CONFIG_MODULES=y'), 'stage vmlinux.unstripped {\n  use link\n  use broken\n}\n', registry);
   const d = plan.diagnostics.find((x) => x.code === 'plugin-error');
   assert.ok(d);
   assert.is(d!.plugin, 'broken');
   assert.match(d!.hook ?? '', /afterLink/);
   assert.match(d!.message, /cannot find signing key/);
+});
+
+test('an exception after a nested hook call names the plugin that threw, not the last one to run', () => {
+  const registry = builtinRegistry();
+  const caller: KpipePlugin = {
+    name: 'caller',
+    apply(hooks, ctx) {
+      hooks.stage.for(ctx.stage).tap('CallerPlugin', (builder) => {
+        const step = builder.addStep(ctx.name, { commands: [], inputs: [], outputs: ['x.ko'] });
+        hooks.moduleLinked.for(ctx.stage).call({ path: 'x.ko', stage: ctx.stage, step, edit() {}, produce() {} });
+        throw new Error('caller failed after the hook');
+      });
+    },
+  };
+  const reader: KpipePlugin = {
+    name: 'reader',
+    apply(hooks, ctx) {
+      hooks.moduleLinked.for(ctx.stage).tap('ReaderPlugin', () => {});
+    },
+  };
+  for (const plugin of [caller, reader]) registry.register({ plugin, origin: { kind: 'built-in' }, defaults: {} });
+  const plan = planFor(kconfigOf('CONFIG_MODULES=y'), 'stage modules {\n  use caller\n  use reader\n}\n', registry);
+  const d = plan.diagnostics.find((x) => x.code === 'plugin-error');
+  assert.ok(d, JSON.stringify(plan.diagnostics));
+  assert.is(d!.plugin, 'caller');
+  assert.is(d!.hook, "stage.for('modules')");
 });
 
 test('an unknown plugin option is an error at the use line, listing the known ones', () => {

@@ -2,7 +2,7 @@
 // relocations are extracted into arch/x86/boot/compressed/vmlinux.relocs (the decompressor reads them
 // under that name) and then stripped from the image, in place on the temporary image.
 import type { KpipePlugin } from '../../../core/plugin-api.js';
-import { AFTER_LINK_ORDER } from '../../../core/plugin-api.js';
+import { AFTER_LINK_ORDER, ARTIFACTS } from '../../../core/plugin-api.js';
 import { continued, exec, treeTool } from '../../kbuild.js';
 
 const RELOCS_TOOL = 'arch/x86/tools/relocs';
@@ -15,6 +15,7 @@ export const x86Plugin: KpipePlugin = {
     hooks.afterLink.for(ctx.stage).tap({ name: ctx.name, stage: AFTER_LINK_ORDER.ARCH }, (image) => {
       if (!ctx.kconfig.isEnabled('X86_NEED_RELOCS')) return;
       image.produce(ctx.name, exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), image.path], { stdout: RELOCS_OUT }), [RELOCS_OUT], [RELOCS_TOOL]);
+      ctx.artifacts.publish(ARTIFACTS.relocs, RELOCS_OUT);
       image.produce(ctx.name, continued(exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), '--abs-relocs', image.path])), []);
       image.edit(ctx.name, exec(ctx.name, 'RSTRIP', image.path, [
         ...ctx.toolchain.words('OBJCOPY'),
