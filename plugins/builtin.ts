@@ -11,6 +11,9 @@ import { x86Plugin } from './arch/x86/index.js';
 import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
+import { kbuildCmdPlugin, registerFixdepBuiltin } from './kbuild-handoff/records.js';
+import { kbuildMtimePlugin, registerMtimeBuiltin } from './kbuild-handoff/mtime-order.js';
+import { kbuildImagePlugin } from './kbuild-image/index.js';
 
 export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   kbuildCompilePlugin,
@@ -23,10 +26,15 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   modfinalPlugin,
   x86Plugin,
   moduleHashesPlugin,
+  kbuildCmdPlugin,
+  kbuildMtimePlugin,
+  kbuildImagePlugin,
 ];
 
 /** Builtins the plugins bring, for `kpipe builtin NAME` outside a plan (the ninja export calls it). */
 export function registerPluginBuiltins(): void {
   registerExtraPassBuiltin();
   registerModuleHashesBuiltin();
+  registerMtimeBuiltin();
+  registerFixdepBuiltin();
 }

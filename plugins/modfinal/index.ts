@@ -4,7 +4,7 @@
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
 import { imageBuilder } from '../../core/image-builder.js';
-import { exec, kbuildMake } from '../kbuild.js';
+import { exec, kbuildMake, moduleLinkerScript, moduleObjectsOf } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {
   name: 'modfinal',
@@ -32,7 +32,7 @@ export const modfinalPlugin: KpipePlugin = {
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');
-        const inputs = [object, object.replace(/\.o$/, '.mod.o'), '.module-common.o'];
+        const inputs = moduleObjectsOf(object);
         const t = ctx.toolchain;
         const link = exec(ctx.name, 'LD [M]', ko, [
           ...t.words('LD'), '-r', ...t.words('KBUILD_LDFLAGS'), ...t.words('KBUILD_LDFLAGS_MODULE'), ...t.words('LDFLAGS_MODULE'),
@@ -50,14 +50,4 @@ function moduleObjects(ctx: PluginContext): string[] {
   const order = ctx.readFile('modules.order');
   if (order === undefined) return ctx.objtree ? [] : ['<module>.o'];
   return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
-}
-
-/**
- * Makefile.modfinal's ARCH_MODULE_LDS: scripts/module.lds (generated from the source tree's
- * scripts/module.lds.S), or the arch's own arch/$(SRCARCH)/module.lds where an arch ships one instead.
- */
-function moduleLinkerScript(ctx: PluginContext): string {
-  const arch = ctx.kconfig.get('ARCH') ?? '$(SRCARCH)';
-  const archScript = `arch/${arch}/module.lds`;
-  return ctx.readFile(archScript) !== undefined ? archScript : 'scripts/module.lds';
 }
