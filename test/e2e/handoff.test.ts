@@ -83,6 +83,13 @@ test('kpipe run bzImage makes the boot image from its vmlinux; make bzImage and 
   assert.not.match(make(), LINK_LINE);
   assert.equal(snapshot(), before);
   assert.ok(fs.readFileSync(path.join(tree.out, BZIMAGE)).equals(image), 'make kept the bzImage kpipe ran kbuild for');
+  // kbuild's own `make bzImage`, from nothing, makes the same image from kpipe's vmlinux.
+  fs.rmSync(path.join(tree.out, BZIMAGE));
+  const made = make('bzImage');
+  assert.match(made, /BUILD {3}arch\/x86\/boot\/bzImage/);
+  assert.not.match(made, LINK_LINE);
+  assert.equal(snapshot(), before);
+  assert.ok(fs.readFileSync(path.join(tree.out, BZIMAGE)).equals(image), "make bzImage's image is kpipe's, byte for byte");
 });
 
 test("the bzImage boots under qemu (TCG) and prints the kernel's banner", () => {
