@@ -98,6 +98,7 @@ export function explainJson(session: Session, opts: ExplainOptions): string {
       outputs: s.outputs,
       scratch: s.scratch ?? [],
       delegated: s.delegated === true,
+      onRequest: s.onRequest === true,
       why: opts.why?.get(s.id) ?? null,
       commands: s.commands.map((c) => ({
         label: c.label ? quietLine(c.label).trim() : null,

@@ -36,8 +36,12 @@ export function exportNinja(graph: StepGraph, opts: NinjaExportOptions): string 
     '  restat = 1',
     '',
   ];
+  const defaults: string[] = [];
   for (const step of graph.steps) {
-    const outs = step.outputs.map(ninjaPath).join(' ');
+    // A step that writes no file (kbuild-mtime) still needs an edge output: a name never created, so
+    // ninja runs it every time, as kpipe does.
+    const outs = step.outputs.length > 0 ? step.outputs.map(ninjaPath).join(' ') : ninjaPath(`.kpipe/ninja/always/${step.id}`);
+    if (!step.onRequest) defaults.push(outs);
     const ins = step.inputs.map(ninjaPath).join(' ');
     lines.push(`# ${step.id} (stage ${step.stage}, plugin ${step.plugin})`);
     lines.push(`build ${outs}: kpipe${ins ? ` ${ins}` : ''}`);
@@ -45,6 +49,8 @@ export function exportNinja(graph: StepGraph, opts: NinjaExportOptions): string 
     lines.push(`  desc = ${ninjaValue(quietLine(stepLabel(step)).trim())}`);
     lines.push('');
   }
+  // Steps made on request (the boot image) are built only when named: `ninja -f ... arch/x86/boot/bzImage`.
+  if (graph.steps.some((s) => s.onRequest)) lines.push(`default ${defaults.join(' ')}`, '');
   return `${lines.join('\n')}`;
 }
 

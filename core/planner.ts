@@ -139,6 +139,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         if (spec.scratch && spec.scratch.length > 0) step.scratch = spec.scratch.map(canonical);
         if (spec.delegated) step.delegated = true;
         if (spec.replan) step.replan = true;
+        if (spec.onRequest) step.onRequest = true;
         steps.push(step);
         (this.steps as Step[]).push(step);
         return step;

@@ -42,6 +42,8 @@ export interface StepSpec {
   delegated?: boolean;
   /** The plan reads this step's outputs: run it first, then plan again (see Step.replan). */
   replan?: boolean;
+  /** Made only when a target names it or a file it writes (see Step.onRequest). */
+  onRequest?: boolean;
 }
 
 /** Files published under well-known names so that plugins meet at artifacts, not at each other. */

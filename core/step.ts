@@ -89,6 +89,11 @@ export interface Step {
    * runs such steps first, then plans again before running the rest.
    */
   replan?: boolean;
+  /**
+   * Made only when a target asks for it (`kpipe run bzImage`), never by a plain `kpipe run`: outputs
+   * that are not part of every link, such as the arch's boot image.
+   */
+  onRequest?: boolean;
 }
 
 export function quietLine(label: QuietLabel): string {

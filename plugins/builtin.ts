@@ -12,6 +12,9 @@ import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
 import { registerBaseRecordBuiltin } from './btf/base-record.js';
+import { kbuildCmdPlugin, registerFixdepBuiltin } from './kbuild-handoff/records.js';
+import { kbuildMtimePlugin, registerMtimeBuiltin } from './kbuild-handoff/mtime-order.js';
+import { kbuildImagePlugin } from './kbuild-image/index.js';
 
 export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   kbuildCompilePlugin,
@@ -24,6 +27,9 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   modfinalPlugin,
   x86Plugin,
   moduleHashesPlugin,
+  kbuildCmdPlugin,
+  kbuildMtimePlugin,
+  kbuildImagePlugin,
 ];
 
 /** Builtins the plugins bring, for `kpipe builtin NAME` outside a plan (the ninja export calls it). */
@@ -31,4 +37,6 @@ export function registerPluginBuiltins(): void {
   registerExtraPassBuiltin();
   registerModuleHashesBuiltin();
   registerBaseRecordBuiltin();
+  registerMtimeBuiltin();
+  registerFixdepBuiltin();
 }

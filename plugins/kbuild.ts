@@ -76,3 +76,81 @@ export function moduleObjects(ctx: PluginContext): string[] {
   if (order === undefined) return ctx.objtree ? [] : [`${extmodPrefix(ctx)}<module>.o`];
   return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
 }
+
+// ── What kbuild records about the link (the hand-off: `make` after `kpipe run` takes kpipe's work) ──
+
+/**
+ * Kbuild.include's `make-cmd`: a command as `savedcmd_TARGET := ...` holds it in a `.cmd` file, which
+ * make reads back as a makefile (`$` doubled, `#` as `$(pound)`). The shell quoting (`escsq`) is not
+ * part of the file: kbuild needs it only to pass the text through `printf` or fixdep's argv.
+ */
+export function makeCmd(command: string): string {
+  return command.replace(/\$/g, '$$$$').replace(/#/g, '$(pound)');
+}
+
+/** The objects of scripts/Makefile.modfinal's `%.ko: %.o %.mod.o .module-common.o`, in its order. */
+export function moduleObjectsOf(object: string, prefix = ''): string[] {
+  return [object, object.replace(/\.o$/, '.mod.o'), `${prefix}.module-common.o`];
+}
+
+/**
+ * Makefile.modfinal's ARCH_MODULE_LDS: scripts/module.lds (generated from the source tree's
+ * scripts/module.lds.S), or the arch's own arch/$(SRCARCH)/module.lds where an arch ships one instead.
+ */
+export function moduleLinkerScript(ctx: PluginContext): string {
+  const arch = ctx.kconfig.get('ARCH') ?? '$(SRCARCH)';
+  const archScript = `arch/${arch}/module.lds`;
+  return ctx.readFile(archScript) !== undefined ? archScript : 'scripts/module.lds';
+}
+
+/**
+ * Makefile.modfinal's `cmd_ld_ko_o` as make expands it (one space where the recipe continues a line,
+ * so an empty LDFLAGS_MODULE leaves two): the text `.KO.cmd` records, not an argv.
+ */
+export function moduleLinkCommand(ctx: PluginContext, ko: string, object: string, lds: string): string {
+  const t = ctx.toolchain;
+  const objects = moduleObjectsOf(object, extmodPrefix(ctx)).join(' ');
+  return `${t.value('LD')} -r ${t.value('KBUILD_LDFLAGS')} ${t.value('KBUILD_LDFLAGS_MODULE')} ${t.value('LDFLAGS_MODULE')} -T ${lds} -o ${ko} ${objects}`;
+}
+
+/** `$(srctree)/FILE` as make names a file it found through VPATH: relative when building in the source tree. */
+function sourceFile(ctx: PluginContext, file: string): string {
+  const srctree = ctx.toolchain.value('srctree');
+  return srctree === '' || srctree === '.' ? file : `${srctree}/${file}`;
+}
+
+/** scripts/Makefile.vmlinux's `vmlinux: scripts/link-vmlinux.sh vmlinux.o $(KBUILD_LDS)` and the rest. */
+export function vmlinuxPrerequisites(ctx: PluginContext): string[] {
+  const prerequisites = [linkVmlinuxScript(ctx), 'vmlinux.o', ctx.toolchain.value('KBUILD_LDS')];
+  if (ctx.kconfig.isEnabled('MODULES')) prerequisites.push('.vmlinux.export.o');
+  if (ctx.kconfig.isEnabled('BUILDTIME_TABLE_SORT')) prerequisites.push('scripts/sorttable');
+  return prerequisites;
+}
+
+/** `$<` of Makefile.vmlinux's link rule, as link-vmlinux.sh sees itself (`$0`). */
+export function linkVmlinuxScript(ctx: PluginContext): string {
+  return sourceFile(ctx, 'scripts/link-vmlinux.sh');
+}
+
+/**
+ * Makefile.vmlinux's `cmd_link_vmlinux` as make expands it: link-vmlinux.sh with LD, KBUILD_LDFLAGS and
+ * LDFLAGS_vmlinux, then the arch's Makefile.postlink when the source tree has one (the `$(if ...)`
+ * keeps its leading space: two spaces after the `;`).
+ */
+export function vmlinuxLinkCommand(ctx: PluginContext, postlinkExists: boolean): string {
+  const t = ctx.toolchain;
+  const postlink = sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`);
+  const link = `${linkVmlinuxScript(ctx)} "${t.value('LD')}" "${t.value('KBUILD_LDFLAGS')}" "${t.value('LDFLAGS_vmlinux')}"`;
+  return `${link}; ${postlinkExists ? ` ${t.value('MAKE')} -f ${postlink} vmlinux` : 'true'}`;
+}
+
+/** Where the arch's post-link makefile would be, for the caller to test (absolute when the source tree is known). */
+export function postlinkMakefile(ctx: PluginContext): string | undefined {
+  return ctx.srctree ? `${ctx.srctree}/arch/${ctx.toolchain.value('SRCARCH')}/Makefile.postlink` : undefined;
+}
+
+/** kbuild's record of how TARGET was made: `dir/.name.cmd` (Kbuild.include's `dot-target`). */
+export function dotCmdFile(target: string): string {
+  const slash = target.lastIndexOf('/');
+  return `${target.slice(0, slash + 1)}.${target.slice(slash + 1)}.cmd`;
+}

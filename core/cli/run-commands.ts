@@ -15,7 +15,7 @@ import { describeReason, explainWhy } from '../up-to-date.js';
 import { runBuiltinStandalone } from '../builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
 import { loadPlugins } from '../plugin-loader.js';
-import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
+import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './session-options.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -56,7 +56,7 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
   const objtree = requireTree(session, 'run');
   const interruption = interruptOnSignals();
   try {
-    const targets = only ?? (args.positionals.length > 0 ? targetsOf(session, args.positionals) : undefined);
+    const targets = only ?? (args.positionals.length > 0 ? targetsOf(session, args.positionals) : defaultTargets(session));
     const result = await runSteps(session.stepGraph, {
       objtree,
       ...(session.stateDir ? { stateDir: session.stateDir } : {}),

@@ -21,12 +21,12 @@ export function sessionOptions(args: CliArgs, extraSkip: string[] = []): Session
   };
 }
 
-/** A target is a stage name (every output of its steps) or a file. */
+/** A target is a stage name (every step of it, by id: a step may write no file) or a file. */
 export function targetsOf(session: Session, words: readonly string[]): string[] {
   const out: string[] = [];
   for (const w of words) {
     const stageSteps = session.stepGraph.steps.filter((s) => s.stage === w);
-    if (stageSteps.length > 0) out.push(...stageSteps.flatMap((s) => s.outputs));
+    if (stageSteps.length > 0) out.push(...stageSteps.map((s) => s.id));
     else out.push(w.replace(/^\.\//, ''));
   }
   return out;
@@ -37,4 +37,10 @@ export function printWarnings(warnings: readonly Diagnostic[], session: Session)
   if (warnings.length === 0) return;
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
   process.stderr.write(formatDiagnostics(warnings, session.sources, { color, cwd: process.cwd() }));
+}
+
+/** What a plain `kpipe run` makes: every step but those made on request only; undefined when that is all. */
+export function defaultTargets(session: Session): string[] | undefined {
+  const steps = session.stepGraph.steps;
+  return steps.some((s) => s.onRequest) ? steps.filter((s) => !s.onRequest).map((s) => s.id) : undefined;
 }

@@ -4,7 +4,7 @@
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
 import { ARTIFACTS, type KpipePlugin, type PluginContext } from '../../core/plugin-api.js';
 import { imageBuilder } from '../../core/image-builder.js';
-import { exec, extmodPrefix, kbuildMake, moduleObjects } from '../kbuild.js';
+import { exec, extmodPrefix, kbuildMake, moduleLinkerScript, moduleObjects, moduleObjectsOf } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {
   name: 'modfinal',
@@ -37,7 +37,7 @@ export const modfinalPlugin: KpipePlugin = {
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');
-        const inputs = [object, object.replace(/\.o$/, '.mod.o'), common];
+        const inputs = moduleObjectsOf(object, extmodPrefix(ctx));
         const t = ctx.toolchain;
         const link = exec(ctx.name, 'LD [M]', ko, [
           ...t.words('LD'), '-r', ...t.words('KBUILD_LDFLAGS'), ...t.words('KBUILD_LDFLAGS_MODULE'), ...t.words('LDFLAGS_MODULE'),
@@ -50,13 +50,3 @@ export const modfinalPlugin: KpipePlugin = {
     });
   },
 };
-
-/**
- * Makefile.modfinal's ARCH_MODULE_LDS: scripts/module.lds (generated from the source tree's
- * scripts/module.lds.S), or the arch's own arch/$(SRCARCH)/module.lds where an arch ships one instead.
- */
-function moduleLinkerScript(ctx: PluginContext): string {
-  const arch = ctx.kconfig.get('ARCH') ?? '$(SRCARCH)';
-  const archScript = `arch/${arch}/module.lds`;
-  return ctx.readFile(archScript) !== undefined ? archScript : 'scripts/module.lds';
-}
