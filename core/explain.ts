@@ -129,7 +129,8 @@ export function explainDot(session: Session, opts: ExplainOptions): string {
     out.push(`    ${stageIds.get(name)} [shape=folder, style=bold, label=${q(name)}${stage?.description ? `, tooltip=${q(stage.description)}` : ''}];`);
     opts.steps.filter((s) => s.stage === name).forEach((s) => {
       const labels = s.commands.filter((c) => c.label).map((c) => quietLine(c.label!).trim());
-      out.push(`    ${ids.get(s.id)} [label=${q(labels.join('\n'))}, tooltip=${q(`${s.id} (${s.plugin})`)}];`);
+      // A step with no quiet line of its own (kbuild-mtime's) is drawn by its id, never as a blank box.
+      out.push(`    ${ids.get(s.id)} [label=${q(labels.length > 0 ? labels.join('\n') : s.id)}, tooltip=${q(`${s.id} (${s.plugin})`)}];`);
     });
     out.push('  }');
   }

@@ -20,7 +20,7 @@ function contextWith(values: Record<string, string>): PluginContext {
     value: (name) => values[name] ?? '',
     words: (name) => (values[name] ?? '').split(/\s+/).filter(Boolean),
   };
-  return { toolchain } as unknown as PluginContext;
+  return { toolchain, make: { make: 'make', env: {} } } as unknown as PluginContext;
 }
 
 const X86 = {
