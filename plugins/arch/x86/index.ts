@@ -4,6 +4,7 @@
 import type { KpipePlugin } from '../../../core/plugin-api.js';
 import { AFTER_LINK_ORDER } from '../../../core/plugin-api.js';
 import { continued, exec, treeTool } from '../../kbuild.js';
+import { stripRelocations } from '../../postlink.js';
 
 const RELOCS_TOOL = 'arch/x86/tools/relocs';
 const RELOCS_OUT = 'arch/x86/boot/compressed/vmlinux.relocs';
@@ -16,11 +17,7 @@ export const x86Plugin: KpipePlugin = {
       if (!ctx.kconfig.isEnabled('X86_NEED_RELOCS')) return;
       image.produce(ctx.name, exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), image.path], { stdout: RELOCS_OUT }), [RELOCS_OUT], [RELOCS_TOOL]);
       image.produce(ctx.name, continued(exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), '--abs-relocs', image.path])), []);
-      image.edit(ctx.name, exec(ctx.name, 'RSTRIP', image.path, [
-        ...ctx.toolchain.words('OBJCOPY'),
-        "--remove-section=.rel.*", "--remove-section=.rel__*", "--remove-section=.rela.*", "--remove-section=.rela__*",
-        image.path,
-      ]));
+      image.edit(ctx.name, stripRelocations(ctx, 'RSTRIP', image.path));
     });
   },
 };
