@@ -8,3 +8,5 @@ kernel_deps
 if ! command -v ninja >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build >/dev/null
 fi
+# The riscv end-to-end suite (test/e2e/riscv.test.ts) cross-compiles its tree.
+"$here/scripts/cross-tree.sh" --deps riscv64-relocatable
