@@ -1,8 +1,24 @@
 // What the arch/*/Makefile.postlink files of Linux 6.12 have in common, for the plugins under
 // plugins/arch: the relocation strip several of them run, and the check scripts they call the way
 // kbuild calls them (through $(CONFIG_SHELL), with the tool paths as single quoted words).
-import type { Command, PluginContext } from '../core/plugin-api.js';
+import type { Command, ImageBuilder, KpipePlugin, PluginContext } from '../core/plugin-api.js';
+import { AFTER_LINK_ORDER } from '../core/plugin-api.js';
 import { exec } from './kbuild.js';
+
+/**
+ * An arch post-link plugin: Makefile.vmlinux runs `$(MAKE) -f arch/$(SRCARCH)/Makefile.postlink vmlinux`
+ * right after link-vmlinux.sh, so `pass` adds its commands to the final link's image after every generic
+ * one (BTFIDS, System.map, SORTTAB, the kallsyms check), on the temporary image.
+ */
+export function postLinkPlugin(name: string, description: string, pass: (image: ImageBuilder, ctx: PluginContext) => void): KpipePlugin {
+  return {
+    name,
+    description,
+    apply(hooks, ctx) {
+      hooks.afterLink.for(ctx.stage).tap({ name: ctx.name, stage: AFTER_LINK_ORDER.ARCH }, (image) => pass(image, ctx));
+    },
+  };
+}
 
 /**
  * `$(OBJCOPY) --remove-section='.rel.*' ... $@`: the relocations have been extracted (or checked), so

@@ -3,7 +3,7 @@
 // `make vmlinux modules` as the reference, restore the tree, `kpipe run` it with the same ARCH and
 // CROSS_COMPILE words, and compare vmlinux, System.map, every .ko and the arch post-link outputs byte
 // for byte. One tree at a time.
-//   scripts/cross-check.sh PROFILE...     (e.g. ppc64le-relocatable mips-relocatable s390x-reference)
+//   scripts/cross-check.sh PROFILE...     (e.g. ppc64le-relocatable mips-relocatable s390x-relocatable)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/session.js';
@@ -24,6 +24,18 @@ if (profiles.length === 0) {
 }
 let failed = 0;
 for (const profile of profiles) {
+  try {
+    if (!check(profile)) failed++;
+  } catch (e) {
+    // A tree that does not compile, or a kbuild link that fails: say so and go on with the next.
+    failed++;
+    console.log(`${profile}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;
+
+/** Prints the comparison for one profile; false when kpipe failed or differs from kbuild. */
+function check(profile: string): boolean {
   const [tree, prepare] = seconds(() => prepareTree(profile));
   const extra = postlinkOutputs(tree.makeArgs);
   const [reference, kbuild] = seconds(() => kbuildReference(tree, 'clean', () => {}, extra));
@@ -32,15 +44,13 @@ for (const profile of profiles) {
   console.log(`${profile}: ${tree.out} (${tree.makeArgs.join(' ')})`);
   console.log(`  prepare (compile phase, 0 when cached) ${prepare.toFixed(0)} s; kbuild reference ${kbuild.toFixed(1)} s (0 when saved earlier); kpipe run ${kpipe.toFixed(1)} s`);
   if (r.status !== 0) {
-    failed++;
     console.log(`  kpipe run failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-    continue;
+    return false;
   }
   const compared = [...linkOutputs(reference), ...extra];
   const diff = differences(reference, tree.out, extra);
-  if (diff.length > 0) failed++;
   console.log(diff.length === 0 ? `  byte-identical: ${compared.join(' ')}` : `  DIFFERENT:\n${diff.map((d) => `    ${d}`).join('\n')}`);
   const postlink = r.stdout.split('\n').filter((l) => /^ {2}(CHK\w+|CPREL|STRIPREL|RSTRIP|RELOCS|LLSCCHK)\b/.test(l) || /WARNING/.test(l));
   console.log(`  post-link lines of kpipe:\n${postlink.map((l) => `  ${l}`).join('\n') || '    (none)'}`);
+  return diff.length === 0;
 }
-process.exitCode = failed > 0 ? 1 : 0;

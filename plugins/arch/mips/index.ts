@@ -5,24 +5,17 @@
 //            (--emit-relocs) are written, in the kernel's own compact format, into the image's
 //            .data.reloc section, in place, where the kernel reads them to relocate itself.
 // Both tools are host programs kbuild builds in `archscripts`, before the compile phase ends.
-import type { KpipePlugin } from '../../../core/plugin-api.js';
-import { AFTER_LINK_ORDER } from '../../../core/plugin-api.js';
 import { exec, treeTool } from '../../kbuild.js';
+import { postLinkPlugin } from '../../postlink.js';
 
 const LLSC_TOOL = 'arch/mips/tools/loongson3-llsc-check';
 const RELOCS_TOOL = 'arch/mips/boot/tools/relocs';
 
-export const mipsPlugin: KpipePlugin = {
-  name: 'arch.mips',
-  description: "mips's post-link pass: the Loongson3 LL/SC check and relocations into .data.reloc (RELOCATABLE)",
-  apply(hooks, ctx) {
-    hooks.afterLink.for(ctx.stage).tap({ name: ctx.name, stage: AFTER_LINK_ORDER.ARCH }, (image) => {
-      if (ctx.kconfig.isEnabled('CPU_LOONGSON3_WORKAROUNDS')) {
-        image.produce(ctx.name, exec(ctx.name, 'LLSCCHK', image.path, [treeTool(LLSC_TOOL), image.path]), [], [LLSC_TOOL]);
-      }
-      if (ctx.kconfig.isEnabled('RELOCATABLE')) {
-        image.edit(ctx.name, exec(ctx.name, 'RELOCS', image.path, [treeTool(RELOCS_TOOL), image.path]), [RELOCS_TOOL]);
-      }
-    });
-  },
-};
+export const mipsPlugin = postLinkPlugin('arch.mips', "mips's post-link pass: the Loongson3 LL/SC check and relocations into .data.reloc (RELOCATABLE)", (image, ctx) => {
+  if (ctx.kconfig.isEnabled('CPU_LOONGSON3_WORKAROUNDS')) {
+    image.produce(ctx.name, exec(ctx.name, 'LLSCCHK', image.path, [treeTool(LLSC_TOOL), image.path]), [], [LLSC_TOOL]);
+  }
+  if (ctx.kconfig.isEnabled('RELOCATABLE')) {
+    image.edit(ctx.name, exec(ctx.name, 'RELOCS', image.path, [treeTool(RELOCS_TOOL), image.path]), [RELOCS_TOOL]);
+  }
+});

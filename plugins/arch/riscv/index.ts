@@ -5,23 +5,15 @@
 //   CPREL     vmlinux.relocs, a copy of the image with its relocations: arch/riscv/boot/Makefile makes
 //             the boot Image from it, since the kernel applies those relocations to itself at boot;
 //   STRIPREL  the relocation sections leave the image, in place on the temporary image.
-import type { KpipePlugin } from '../../../core/plugin-api.js';
-import { AFTER_LINK_ORDER } from '../../../core/plugin-api.js';
 import { builtin } from '../../kbuild.js';
-import { relocsCheck, stripRelocations } from '../../postlink.js';
+import { postLinkPlugin, relocsCheck, stripRelocations } from '../../postlink.js';
 
 const RELOCS_OUT = 'vmlinux.relocs';
 
-export const riscvPlugin: KpipePlugin = {
-  name: 'arch.riscv',
-  description: "riscv's post-link pass: relocs_check.sh, vmlinux.relocs and relocation stripping (RELOCATABLE)",
-  apply(hooks, ctx) {
-    hooks.afterLink.for(ctx.stage).tap({ name: ctx.name, stage: AFTER_LINK_ORDER.ARCH }, (image) => {
-      if (!ctx.kconfig.isEnabled('RELOCATABLE')) return;
-      const check = relocsCheck(ctx, image.path, 'arch/riscv/tools/relocs_check.sh');
-      image.produce(ctx.name, check.command, [], check.inputs);
-      image.produce(ctx.name, builtin(ctx.name, 'CPREL', RELOCS_OUT, 'copy', [image.path, RELOCS_OUT]), [RELOCS_OUT]);
-      image.edit(ctx.name, stripRelocations(ctx, 'STRIPREL', image.path));
-    });
-  },
-};
+export const riscvPlugin = postLinkPlugin('arch.riscv', "riscv's post-link pass: relocs_check.sh, vmlinux.relocs and relocation stripping (RELOCATABLE)", (image, ctx) => {
+  if (!ctx.kconfig.isEnabled('RELOCATABLE')) return;
+  const check = relocsCheck(ctx, image.path, 'arch/riscv/tools/relocs_check.sh');
+  image.produce(ctx.name, check.command, [], check.inputs);
+  image.produce(ctx.name, builtin(ctx.name, 'CPREL', RELOCS_OUT, 'copy', [image.path, RELOCS_OUT]), [RELOCS_OUT]);
+  image.edit(ctx.name, stripRelocations(ctx, 'STRIPREL', image.path));
+});

@@ -3,21 +3,13 @@
 //   RELOCS   arch/s390/tools/relocs writes the image's relocations as assembly, arch/s390/boot/relocs.S,
 //            which the decompressor (arch/s390/boot) assembles and applies at boot;
 //   RSTRIP   the relocation sections leave the image, in place on the temporary image.
-import type { KpipePlugin } from '../../../core/plugin-api.js';
-import { AFTER_LINK_ORDER } from '../../../core/plugin-api.js';
 import { exec, treeTool } from '../../kbuild.js';
-import { stripRelocations } from '../../postlink.js';
+import { postLinkPlugin, stripRelocations } from '../../postlink.js';
 
 const RELOCS_TOOL = 'arch/s390/tools/relocs';
 const RELOCS_OUT = 'arch/s390/boot/relocs.S';
 
-export const s390Plugin: KpipePlugin = {
-  name: 'arch.s390',
-  description: "s390's post-link pass: arch/s390/boot/relocs.S and relocation stripping",
-  apply(hooks, ctx) {
-    hooks.afterLink.for(ctx.stage).tap({ name: ctx.name, stage: AFTER_LINK_ORDER.ARCH }, (image) => {
-      image.produce(ctx.name, exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), image.path], { stdout: RELOCS_OUT }), [RELOCS_OUT], [RELOCS_TOOL]);
-      image.edit(ctx.name, stripRelocations(ctx, 'RSTRIP', image.path));
-    });
-  },
-};
+export const s390Plugin = postLinkPlugin('arch.s390', "s390's post-link pass: arch/s390/boot/relocs.S and relocation stripping", (image, ctx) => {
+  image.produce(ctx.name, exec(ctx.name, 'RELOCS', RELOCS_OUT, [treeTool(RELOCS_TOOL), image.path], { stdout: RELOCS_OUT }), [RELOCS_OUT], [RELOCS_TOOL]);
+  image.edit(ctx.name, stripRelocations(ctx, 'RSTRIP', image.path));
+});
