@@ -105,12 +105,10 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         make: input.make,
         artifacts,
         readFile(file) {
-          if (!input.objtree) return undefined;
-          try {
-            return fs.readFileSync(path.resolve(input.objtree, file), 'utf8');
-          } catch {
-            return undefined;
-          }
+          return readTreeFile(input.objtree, file)?.toString('utf8');
+        },
+        readBytes(file) {
+          return readTreeFile(input.objtree, file);
         },
         warn(message) {
           if (!warnings.some((w) => w.message === message && w.plugin === use.plugin)) {
@@ -233,4 +231,14 @@ function pluginError(e: unknown, cursor: Cursor, range: SourceRange | undefined,
     ...(range ? { range } : {}),
     related: [...(frame ? [{ message: frame }] : []), ...from],
   });
+}
+
+/** A file of the output tree, or undefined when there is no tree or no such file. */
+function readTreeFile(objtree: string | undefined, file: string): Buffer | undefined {
+  if (!objtree) return undefined;
+  try {
+    return fs.readFileSync(path.resolve(objtree, file));
+  } catch {
+    return undefined;
+  }
 }

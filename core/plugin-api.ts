@@ -100,6 +100,8 @@ export interface PluginContext {
   readonly artifacts: Artifacts;
   /** Read a file of the output tree (modules.order, ...); undefined when there is no tree or no file. */
   readFile(canonicalPath: string): string | undefined;
+  /** The same, as bytes, for binary formats (the name tables of a thin archive). */
+  readBytes(canonicalPath: string): Uint8Array | undefined;
   /** A warning shown once by `run` and `explain`, attributed to this plugin. */
   warn(message: string): void;
 }

@@ -15,6 +15,8 @@ export const TOOLCHAIN_VARIABLES = [
   'NOSTDINC_FLAGS', 'LINUXINCLUDE', 'KBUILD_CPPFLAGS', 'KBUILD_AFLAGS', 'KBUILD_AFLAGS_KERNEL',
   'PAHOLE', 'PAHOLE_FLAGS', 'MODULE_PAHOLE_FLAGS', 'RESOLVE_BTFIDS', 'KBUILD_LDFLAGS_MODULE', 'LDFLAGS_MODULE',
   'srctree', 'SRCARCH', 'CONFIG_SHELL', 'KERNELRELEASE', 'MAKE', 'STRIP', 'INSTALL_MOD_STRIP',
+  // The arch post-link checks (arch/*/tools/*_check.sh) are given these, as Makefile.postlink does.
+  'OBJDUMP', 'BASH',
 ] as const;
 
 export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];
@@ -85,7 +87,8 @@ export function srctreeOf(objtree: string): string | undefined {
   }
 }
 
-const CACHE_VERSION = 2;
+// 3: OBJDUMP and BASH were added (an older cache would answer '' for them).
+const CACHE_VERSION = 3;
 
 interface CachedToolchain {
   version: number;

@@ -8,6 +8,10 @@ import { sorttablePlugin } from './sorttable/index.js';
 import { objcopyPlugin } from './objcopy/index.js';
 import { modfinalPlugin } from './modfinal/index.js';
 import { x86Plugin } from './arch/x86/index.js';
+import { riscvPlugin } from './arch/riscv/index.js';
+import { powerpcPlugin } from './arch/powerpc/index.js';
+import { mipsPlugin } from './arch/mips/index.js';
+import { s390Plugin } from './arch/s390/index.js';
 import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
@@ -26,6 +30,10 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   objcopyPlugin,
   modfinalPlugin,
   x86Plugin,
+  riscvPlugin,
+  powerpcPlugin,
+  mipsPlugin,
+  s390Plugin,
   moduleHashesPlugin,
   kbuildCmdPlugin,
   kbuildMtimePlugin,

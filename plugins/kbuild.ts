@@ -35,7 +35,7 @@ export function treeTool(relative: string): string {
 }
 
 /** A command that continues the previous one's quiet line (no line of its own). */
-export function continued(command: Command): Command {
+export function continued<C extends Omit<Command, 'plugin'>>(command: C): Omit<C, 'label'> {
   const { label: _label, ...rest } = command;
   return rest;
 }

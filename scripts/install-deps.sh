@@ -20,3 +20,5 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing+=(bpft
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The riscv end-to-end suite (test/e2e/riscv.test.ts) cross-compiles its tree.
+"$here/scripts/cross-tree.sh" --deps riscv64-relocatable

@@ -51,8 +51,8 @@ export const linkPlugin: KpipePlugin = {
 function archiveMembers(ctx: PluginContext, objects: string[]): string[] {
   const members: string[] = [];
   for (const object of objects.filter((o) => o.endsWith('.a'))) {
-    const text = ctx.readFile(object);
-    if (text !== undefined) members.push(...(thinArchiveMembers(text, object) ?? []));
+    const bytes = ctx.readBytes(object);
+    if (bytes !== undefined) members.push(...(thinArchiveMembers(bytes, object) ?? []));
   }
   return members;
 }

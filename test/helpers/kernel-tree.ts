@@ -7,7 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/session.js';
 
-/** Exactly the variables scripts/kernel-env.sh exports: reproducible builds, as DESIGN.md says. */
+/**
+ * Exactly the variables scripts/kernel-env.sh exports: reproducible builds, as DESIGN.md says. ARCH is
+ * the native default; a cross tree overrides it with `ARCH=... CROSS_COMPILE=...` words on the make
+ * and kpipe command lines (KernelTree.makeArgs), which win over the environment as in kbuild.
+ */
 export const REPRODUCIBLE_ENV = {
   KBUILD_BUILD_VERSION: '1',
   KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 2026',
@@ -33,11 +37,21 @@ export interface KernelTree {
   out: string;
   pristine: string;
   src: string;
+  /** `ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-` for a cross tree, none for a native one: given to make and kpipe alike. */
+  makeArgs: string[];
+}
+
+/** Profiles named `x86_64-*` are native; any other is cross-compiled by scripts/cross-tree.sh. */
+export function isCrossProfile(profile: string): boolean {
+  return !profile.startsWith('x86_64-');
 }
 
 export function prepareTree(profile = 'x86_64-reference'): KernelTree {
-  const dir = run(['bash', path.join(PACKAGE_ROOT, 'scripts/prepare-kernel.sh'), profile], { stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  return { dir, out: path.join(dir, 'out'), pristine: path.join(dir, 'pristine'), src: fs.realpathSync(path.join(dir, 'out', 'source')) };
+  const cross = isCrossProfile(profile);
+  const script = path.join(PACKAGE_ROOT, cross ? 'scripts/cross-tree.sh' : 'scripts/prepare-kernel.sh');
+  const dir = run(['bash', script, profile], { stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const makeArgs = cross ? run(['bash', script, '--env', profile]).trim().split(/\s+/) : [];
+  return { dir, out: path.join(dir, 'out'), pristine: path.join(dir, 'pristine'), src: fs.realpathSync(path.join(dir, 'out', 'source')), makeArgs };
 }
 
 export function restore(tree: KernelTree): void {
@@ -60,7 +74,7 @@ export function kbuildReference(tree: KernelTree, name: string, prepare: () => v
   if (fs.existsSync(path.join(ref, '.done'))) return ref;
   restore(tree);
   prepare();
-  run(['make', '-s', `-j${2}`, 'vmlinux', 'modules'], { cwd: tree.out });
+  run(['make', '-s', `-j${2}`, ...tree.makeArgs, 'vmlinux', 'modules'], { cwd: tree.out });
   fs.rmSync(ref, { recursive: true, force: true });
   for (const f of [...linkOutputs(tree.out), ...extra]) {
     fs.mkdirSync(path.dirname(path.join(ref, f)), { recursive: true });
@@ -68,6 +82,18 @@ export function kbuildReference(tree: KernelTree, name: string, prepare: () => v
   }
   fs.writeFileSync(path.join(ref, '.done'), '');
   return ref;
+}
+
+/** What each architecture's Makefile.postlink writes besides the image, by the tree's ARCH= word. */
+const POSTLINK_OUTPUTS: Record<string, string[]> = {
+  riscv: ['vmlinux.relocs'],
+  s390: ['arch/s390/boot/relocs.S'],
+  // powerpc only checks; mips writes its relocations into the image itself.
+};
+
+export function postlinkOutputs(makeArgs: string[]): string[] {
+  const arch = makeArgs.find((a) => a.startsWith('ARCH='))?.slice('ARCH='.length) ?? '';
+  return POSTLINK_OUTPUTS[arch] ?? [];
 }
 
 /** Files that differ between a reference and a tree (missing ones included). */
@@ -86,7 +112,7 @@ export function differences(ref: string, out: string, extra: string[] = []): str
 
 /** The compile phase only (DESIGN.md section 4), e.g. after a source edit. */
 export function compilePhase(tree: KernelTree): void {
-  run(['make', '-s', '-j2', 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { cwd: tree.out });
+  run(['make', '-s', '-j2', ...tree.makeArgs, 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { cwd: tree.out });
 }
 
 const PANIC_C = 'kernel/panic.c';
