@@ -66,6 +66,8 @@ export interface RunOptions {
   interactive?: boolean;
   /** When another run holds the tree: wait for it (default) or stop with a `locked` error. */
   lock?: 'wait' | 'fail';
+  /** `--step-timeout`: a step still running after this many seconds fails, its process groups killed. */
+  stepTimeoutSeconds?: number;
 }
 
 export interface RunResult {
@@ -318,16 +320,19 @@ class Run {
       this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
     }
     let end: StepEnd | undefined;
+    const deadline = this.deadline();
     try {
       for (const command of step.commands) {
         if (this.interrupted) return (end = { kind: 'interrupted' });
-        end = await this.runCommand(step, command, temps);
+        end = await this.runCommand(step, command, temps, deadline.signal);
+        if (deadline.expired()) return (end = { kind: 'failed', diagnostic: this.timedOut(step, command, end) });
         if (end) return end;
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
       return (end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0));
     } finally {
+      deadline.dispose();
       for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
       if (end?.kind !== 'ok') {
         if (temps) {
@@ -340,8 +345,46 @@ class Run {
     }
   }
 
+  /**
+   * The signal a step's commands run under: the run's own, plus `--step-timeout`. Aborting it makes the
+   * runner stop the command's whole process group (SIGTERM, then SIGKILL), as an interruption does.
+   */
+  private deadline(): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
+    const seconds = this.opts.stepTimeoutSeconds;
+    if (seconds === undefined) return { signal: this.abort.signal, expired: () => false, dispose: () => {} };
+    const controller = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort('step-timeout');
+    }, seconds * 1000);
+    const follow = () => controller.abort(this.abort.signal.reason);
+    if (this.abort.signal.aborted) follow();
+    else this.abort.signal.addEventListener('abort', follow, { once: true });
+    return {
+      signal: controller.signal,
+      expired: () => expired && !this.interrupted,
+      dispose: () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', follow);
+      },
+    };
+  }
+
+  /** The command's own failure report (its command line and output so far), as a timeout. */
+  private timedOut(step: Step, command: Command, end: StepEnd | undefined): Diagnostic {
+    const seconds = this.opts.stepTimeoutSeconds!;
+    const how = `timed out after ${seconds} s (--step-timeout ${seconds}); its processes were killed`;
+    const label = command.label ?? stepLabel(step);
+    const cause = end?.kind === 'failed' ? end.diagnostic : undefined;
+    return error('step-timeout', `${label.tag} ${label.target} ${how} (step ${step.id}, stage ${step.stage}, plugin ${cause?.plugin ?? step.plugin})`, {
+      plugin: cause?.plugin ?? step.plugin,
+      related: cause?.related ?? [],
+    });
+  }
+
   /** Runs one command; returns an end only when the step cannot go on. */
-  private async runCommand(step: Step, command: Command, temps: TempOutputs | undefined): Promise<StepEnd | undefined> {
+  private async runCommand(step: Step, command: Command, temps: TempOutputs | undefined, signal: AbortSignal): Promise<StepEnd | undefined> {
     const action = command.action;
     if (action.kind === 'builtin') {
       this.progress.command(step, command, `kpipe builtin ${shellJoin([action.name, ...action.args])}`);
@@ -351,7 +394,7 @@ class Run {
         await fn([...action.args], {
           objtree: this.objtree,
           resolve: (p) => (temps ? temps.resolve(p) : absolutePath(p, this.objtree)),
-          signal: this.abort.signal,
+          signal,
           env: this.commandEnv(undefined),
         });
       } catch (e) {
@@ -376,7 +419,7 @@ class Run {
     }
     const argv = temps ? temps.substitute(action.argv, cwd) : action.argv;
     const stdoutFile = action.stdout === undefined ? undefined : temps ? temps.resolve(action.stdout) : absolutePath(action.stdout, this.objtree);
-    const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, this.abort.signal);
+    const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, signal);
     if (this.interrupted) return { kind: 'interrupted' };
     if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { canonicalFast as canonicalPath } from './canonical-fast.js';
 import type { Step } from './step.js';
 import { outputReferencedBy } from './temp-outputs.js';
+import { outputsOutsideTree } from './output-tree.js';
 
 export interface StepGraph {
   /** Absolute path of the output tree every relative path is based on. */
@@ -65,6 +66,7 @@ export function buildStepGraph(
       );
   });
 
+  diagnostics.push(...outputsOutsideTree(steps, objtree));
   const producer = new Map<string, number>();
   steps.forEach((step, i) => {
     for (const out of step.outputs) {
