@@ -41,6 +41,7 @@ import { shellJoin, shellQuote } from './shell-quote.js';
 import type { Outcome, RunLog, RunLogStep, RunStatus } from './run-log.js';
 import { runLogStep, writeRunLog } from './run-log.js';
 import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
+import { treeUnwritable } from './fs-failure.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -103,19 +104,28 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   } catch (e) {
     if (e instanceof KpipeError) return { status: 'failed', exitCode: e.exitCode, diagnostics: e.diagnostics };
     if ((e as Error).name === 'AbortError') return { status: 'interrupted', exitCode: exitCodeFor(opts.signal), diagnostics: [] };
+    const unwritable = treeUnwritable(e, objtree);
+    if (unwritable) return { status: 'failed', exitCode: 1, diagnostics: [unwritable] };
     throw e;
   }
+  let run: Run | undefined;
   try {
     const store = StateStore.load(objtree);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
-    const run = new Run(graph, store, objtree, opts, progress);
+    run = new Run(graph, store, objtree, opts, progress);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
     store.close();
     writeRunLog(log);
     const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
     return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
+  } catch (e) {
+    // The state store and run log fail only when the tree cannot be written (full, read-only): the
+    // steps' own reports stay, and the journal records what did finish (a lost record costs a rerun).
+    const unwritable = treeUnwritable(e, objtree);
+    if (!unwritable) throw e;
+    return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
   } finally {
     lock.release();
   }

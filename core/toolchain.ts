@@ -95,11 +95,16 @@ export function loadToolchain(objtree: string, makeEnv: MakeEnvironment): Toolch
     // No cache, or an unreadable one: ask make.
   }
   const { values, kbuildEnv } = askMake(objtree, makeEnv);
-  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   const cached: CachedToolchain = { version: CACHE_VERSION, key, values, kbuildEnv };
-  fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
-  fs.renameSync(tmp, cacheFile);
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
+    fs.renameSync(tmp, cacheFile);
+  } catch {
+    // Only a cache: a read-only or full tree can still be explained (run reports the tree itself).
+    fs.rmSync(tmp, { force: true });
+  }
   return treeToolchain(values, kbuildEnv, `make -C ${objtree} run-command`);
 }
 
