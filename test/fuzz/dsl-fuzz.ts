@@ -19,6 +19,7 @@ import { loadKconfig, type Kconfig } from '../../core/kconfig.js';
 import { placeholderToolchain } from '../../core/toolchain.js';
 import { displayPath, formatDiagnostics } from '../../core/cli/format-diagnostic.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
+import { random } from '../helpers/random.js';
 
 /** The repository root: this file is compiled to dist/test/fuzz/. */
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
@@ -37,16 +38,6 @@ export interface FuzzStats {
   /** The input that took longest, by size and kind. */
   slowest: string;
   totalMs: number;
-}
-
-/** mulberry32: small, seeded, so a failing input reproduces from its seed. */
-export function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const VOCABULARY = [
