@@ -75,8 +75,9 @@ function commandScript(command: Command, objtree: string, kpipe: string[], opts:
 }
 
 /**
- * A shell word. ninja cannot carry a line break (CR or LF) in a command, so a word with newlines is built at run time
- * with POSIX printf %b into a variable (a trailing `_` protects trailing newlines from `$(...)`).
+ * A shell word. ninja cannot carry a line break (CR or LF) in a command, so a word with one is built
+ * at run time with POSIX printf %b into a variable (a trailing `_` protects trailing newlines from
+ * `$(...)`).
  */
 function word(w: string, preamble: string[]): string {
   if (!/[\n\r]/.test(w)) return shellQuote(w);

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { generateSyntheticTree, syntheticSteps } from './generate.js';
-import { buildStepGraph } from '../../core/step-graph.js';
+import { generateSyntheticTree } from './generate.js';
+import { planTimes } from './plan-times.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sizes = (process.argv[2] ?? '500,5500,20000').split(',').map(Number);
@@ -27,6 +27,7 @@ interface ChildFigures {
   ran: number;
   runMs: number;
   maxRssKB: number;
+  cpuMs: number;
 }
 
 function child(dir: string, jobs: number): ChildFigures & { wallMs: number } {
@@ -46,7 +47,7 @@ interface Row {
   graphMs: number;
   fullS: number;
   fullRssMB: number;
-  noop: Record<number, { wallMs: number; runMs: number; rssMB: number }>;
+  noop: Record<number, { wallMs: number; runMs: number; cpuMs: number; rssMB: number }>;
   load: string;
 }
 
@@ -57,25 +58,14 @@ for (const modules of sizes) {
   const before = load();
   const { steps } = generateSyntheticTree(dir, modules);
   fs.writeFileSync(path.join(dir, 'steps.json'), JSON.stringify(steps));
-  const plan: number[] = [];
-  const graph: number[] = [];
-  for (let k = 0; k < repeat; k++) {
-    const t0 = performance.now();
-    const s = syntheticSteps(dir, modules);
-    const t1 = performance.now();
-    const { diagnostics } = buildStepGraph(s, { objtree: dir, isSource: (p) => fs.existsSync(path.resolve(dir, p)) });
-    const t2 = performance.now();
-    if (diagnostics.length > 0) throw new Error(diagnostics[0]!.message);
-    plan.push(t1 - t0);
-    graph.push(t2 - t1);
-  }
+  const { plan, graph } = planTimes(dir, modules, repeat);
   const full = child(dir, 2);
   child(dir, 2); // the first no-op re-hashes sources too recent to trust and compacts the journal
   const noop: Row['noop'] = {};
   for (const jobs of JOBS) {
     const runs = Array.from({ length: repeat }, () => child(dir, jobs));
     if (runs.some((r) => r.ran !== 0)) throw new Error(`a no-op at -j${jobs} ran steps`);
-    noop[jobs] = { wallMs: median(runs.map((r) => r.wallMs)), runMs: median(runs.map((r) => r.runMs)), rssMB: Math.max(...runs.map((r) => r.maxRssKB)) / 1024 };
+    noop[jobs] = { wallMs: median(runs.map((r) => r.wallMs)), runMs: median(runs.map((r) => r.runMs)), cpuMs: median(runs.map((r) => r.cpuMs)), rssMB: Math.max(...runs.map((r) => r.maxRssKB)) / 1024 };
   }
   const row: Row = {
     modules, steps: steps.length, planMs: median(plan), graphMs: median(graph), fullS: full.wallMs / 1000, fullRssMB: full.maxRssKB / 1024, noop,
@@ -88,18 +78,18 @@ for (const modules of sizes) {
 
 console.log('');
 console.log(`medians of ${repeat}; no-op wall = whole process (node start, load the plan, graph, runSteps); runSteps = inside it`);
-console.log('| modules | steps | make steps ms | step graph ms | full build -j2 s (RSS MB) | no-op -j1 ms | no-op -j2 ms | no-op -j4 ms | runSteps -j2 ms | no-op peak RSS MB (-j1/-j2/-j4) | load (1/5/15 min) |');
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| modules | steps | make steps ms | step graph ms | full build -j2 s (RSS MB) | no-op -j1 ms | no-op -j2 ms | no-op -j4 ms | runSteps -j2 ms | no-op -j2 CPU ms | no-op peak RSS MB (-j1/-j2/-j4) | load (1/5/15 min) |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) {
   const n = r.noop;
   console.log(
-    `| ${r.modules} | ${r.steps} | ${r.planMs.toFixed(0)} | ${r.graphMs.toFixed(0)} | ${r.fullS.toFixed(1)} (${r.fullRssMB.toFixed(0)}) | ${n[1]!.wallMs.toFixed(0)} | ${n[2]!.wallMs.toFixed(0)} | ${n[4]!.wallMs.toFixed(0)} | ${n[2]!.runMs.toFixed(0)} | ${JOBS.map((j) => n[j]!.rssMB.toFixed(0)).join(' / ')} | ${r.load} |`,
+    `| ${r.modules} | ${r.steps} | ${r.planMs.toFixed(0)} | ${r.graphMs.toFixed(0)} | ${r.fullS.toFixed(1)} (${r.fullRssMB.toFixed(0)}) | ${n[1]!.wallMs.toFixed(0)} | ${n[2]!.wallMs.toFixed(0)} | ${n[4]!.wallMs.toFixed(0)} | ${n[2]!.runMs.toFixed(0)} | ${n[2]!.cpuMs.toFixed(0)} | ${JOBS.map((j) => n[j]!.rssMB.toFixed(0)).join(' / ')} | ${r.load} |`,
   );
 }
 console.log('');
 console.log('per module (growth is linear when a column stays flat):');
-console.log('| modules | step graph µs | no-op -j2 runSteps µs | full build -j2 ms | no-op RSS KB |');
-console.log('| ---: | ---: | ---: | ---: | ---: |');
+console.log('| modules | step graph µs | no-op -j2 runSteps µs | no-op -j2 process CPU µs | full build -j2 ms | no-op RSS KB |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.modules} | ${((r.graphMs * 1000) / r.modules).toFixed(1)} | ${((r.noop[2]!.runMs * 1000) / r.modules).toFixed(1)} | ${((r.fullS * 1000) / r.modules).toFixed(2)} | ${((r.noop[2]!.rssMB * 1024) / r.modules).toFixed(1)} |`);
+  console.log(`| ${r.modules} | ${((r.graphMs * 1000) / r.modules).toFixed(1)} | ${((r.noop[2]!.runMs * 1000) / r.modules).toFixed(1)} | ${((r.noop[2]!.cpuMs * 1000) / r.modules).toFixed(1)} | ${((r.fullS * 1000) / r.modules).toFixed(2)} | ${((r.noop[2]!.rssMB * 1024) / r.modules).toFixed(1)} |`);
 }
