@@ -41,6 +41,7 @@ import { shellJoin, shellQuote } from './shell-quote.js';
 import type { Outcome, RunLog, RunLogStep, RunStatus } from './run-log.js';
 import { runLogStep, writeRunLog } from './run-log.js';
 import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
+import { treeUnwritable } from './fs-failure.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -68,6 +69,8 @@ export interface RunOptions {
   interactive?: boolean;
   /** When another run holds the tree: wait for it (default) or stop with a `locked` error. */
   lock?: 'wait' | 'fail';
+  /** `--step-timeout`: a step still running after this many seconds fails, its process groups killed. */
+  stepTimeoutSeconds?: number;
 }
 
 export interface RunResult {
@@ -104,19 +107,28 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   } catch (e) {
     if (e instanceof KpipeError) return { status: 'failed', exitCode: e.exitCode, diagnostics: e.diagnostics };
     if ((e as Error).name === 'AbortError') return { status: 'interrupted', exitCode: exitCodeFor(opts.signal), diagnostics: [] };
+    const unwritable = treeUnwritable(e, objtree);
+    if (unwritable) return { status: 'failed', exitCode: 1, diagnostics: [unwritable] };
     throw e;
   }
+  let run: Run | undefined;
   try {
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
-    const run = new Run(graph, store, objtree, opts, progress);
+    run = new Run(graph, store, objtree, opts, progress);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
     store.close();
     writeRunLog(log, stateDir);
     const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
     return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
+  } catch (e) {
+    // The state store and run log fail only when the tree cannot be written (full, read-only): the
+    // steps' own reports stay, and the journal records what did finish (a lost record costs a rerun).
+    const unwritable = treeUnwritable(e, objtree);
+    if (!unwritable) throw e;
+    return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
   } finally {
     lock.release();
   }
@@ -321,16 +333,19 @@ class Run {
       this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
     }
     let end: StepEnd | undefined;
+    const deadline = this.deadline();
     try {
       for (const command of step.commands) {
         if (this.interrupted) return (end = { kind: 'interrupted' });
-        end = await this.runCommand(step, command, temps);
+        end = await this.runCommand(step, command, temps, deadline.signal);
+        if (deadline.expired()) return (end = { kind: 'failed', diagnostic: this.timedOut(step, command, end) });
         if (end) return end;
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
       return (end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0));
     } finally {
+      deadline.dispose();
       for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
       if (end?.kind !== 'ok') {
         if (temps) {
@@ -343,8 +358,46 @@ class Run {
     }
   }
 
+  /**
+   * The signal a step's commands run under: the run's own, plus `--step-timeout`. Aborting it makes the
+   * runner stop the command's whole process group (SIGTERM, then SIGKILL), as an interruption does.
+   */
+  private deadline(): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
+    const seconds = this.opts.stepTimeoutSeconds;
+    if (seconds === undefined) return { signal: this.abort.signal, expired: () => false, dispose: () => {} };
+    const controller = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort('step-timeout');
+    }, seconds * 1000);
+    const follow = () => controller.abort(this.abort.signal.reason);
+    if (this.abort.signal.aborted) follow();
+    else this.abort.signal.addEventListener('abort', follow, { once: true });
+    return {
+      signal: controller.signal,
+      expired: () => expired && !this.interrupted,
+      dispose: () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', follow);
+      },
+    };
+  }
+
+  /** The command's own failure report (its command line and output so far), as a timeout. */
+  private timedOut(step: Step, command: Command, end: StepEnd | undefined): Diagnostic {
+    const seconds = this.opts.stepTimeoutSeconds!;
+    const how = `timed out after ${seconds} s (--step-timeout ${seconds}); its processes were killed`;
+    const label = command.label ?? stepLabel(step);
+    const cause = end?.kind === 'failed' ? end.diagnostic : undefined;
+    return error('step-timeout', `${label.tag} ${label.target} ${how} (step ${step.id}, stage ${step.stage}, plugin ${cause?.plugin ?? step.plugin})`, {
+      plugin: cause?.plugin ?? step.plugin,
+      related: cause?.related ?? [],
+    });
+  }
+
   /** Runs one command; returns an end only when the step cannot go on. */
-  private async runCommand(step: Step, command: Command, temps: TempOutputs | undefined): Promise<StepEnd | undefined> {
+  private async runCommand(step: Step, command: Command, temps: TempOutputs | undefined, signal: AbortSignal): Promise<StepEnd | undefined> {
     const action = command.action;
     if (action.kind === 'builtin') {
       this.progress.command(step, command, `kpipe builtin ${shellJoin([action.name, ...action.args])}`);
@@ -354,7 +407,7 @@ class Run {
         await fn([...action.args], {
           objtree: this.objtree,
           resolve: (p) => (temps ? temps.resolve(p) : absolutePath(p, this.objtree)),
-          signal: this.abort.signal,
+          signal,
           env: this.commandEnv(undefined),
         });
       } catch (e) {
@@ -379,7 +432,7 @@ class Run {
     }
     const argv = temps ? temps.substitute(action.argv, cwd) : action.argv;
     const stdoutFile = action.stdout === undefined ? undefined : temps ? temps.resolve(action.stdout) : absolutePath(action.stdout, this.objtree);
-    const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, this.abort.signal);
+    const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, signal);
     if (this.interrupted) return { kind: 'interrupted' };
     if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };

@@ -7,7 +7,7 @@ import type { Session } from './session.js';
 import type { Step, Command } from './step.js';
 import { quietLine } from './step.js';
 import { TOOLCHAIN_VARIABLES } from './toolchain.js';
-import { shellJoin } from './shell-quote.js';
+import { shellJoin, shellQuote } from './shell-quote.js';
 
 export interface ExplainOptions {
   verbose: boolean;
@@ -67,7 +67,7 @@ export function explainText(session: Session, opts: ExplainOptions): string {
 function renderAction(command: Command): string {
   const a = command.action;
   if (a.kind === 'builtin') return `(kpipe builtin) ${a.name} ${shellJoin(a.args)}`;
-  const parts = [a.inPlace ? `[edits ${a.inPlace} in place] ` : '', shellJoin(a.argv), a.stdout ? ` > ${a.stdout}` : ''];
+  const parts = [a.inPlace ? `[edits ${shellQuote(a.inPlace)} in place] ` : '', shellJoin(a.argv), a.stdout ? ` > ${shellQuote(a.stdout)}` : ''];
   return parts.join('');
 }
 

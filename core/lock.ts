@@ -43,6 +43,8 @@ export function lockPath(objtree: string): string {
 
 export async function acquireTreeLock(objtree: string, opts: LockOptions = {}): Promise<TreeLock> {
   const file = lockPath(objtree);
+  // A read-only tree: say so (a recursive mkdir reports EROFS as ENOENT).
+  if (fs.existsSync(objtree)) fs.accessSync(objtree, fs.constants.W_OK);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const me: LockHolder = {
     pid: process.pid,
@@ -80,8 +82,8 @@ export async function acquireTreeLock(objtree: string, opts: LockOptions = {}): 
 
 function tryCreate(file: string, me: LockHolder): boolean {
   const aside = `${file}.${process.pid}.${me.nonce}`;
-  fs.writeFileSync(aside, JSON.stringify(me));
   try {
+    fs.writeFileSync(aside, JSON.stringify(me));
     fs.linkSync(aside, file);
     return true;
   } catch (e) {

@@ -110,6 +110,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     objtree: root,
     // Without a tree every file kpipe does not produce is taken to exist: explain shows the shape.
     isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),
+    ...(extmod ? { outputRoots: [extmod] } : {}),
   });
   if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, sources);
 

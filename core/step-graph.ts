@@ -9,6 +9,7 @@ import path from 'node:path';
 import { canonicalFast as canonicalPath } from './canonical-fast.js';
 import type { Step } from './step.js';
 import { outputReferencedBy } from './temp-outputs.js';
+import { outputsOutsideTree } from './output-tree.js';
 
 export interface StepGraph {
   /** Absolute path of the output tree every relative path is based on. */
@@ -42,6 +43,8 @@ export interface StepGraphOptions {
   objtree: string;
   /** True when a canonical path is a source: a file nobody produces that must exist before the run. */
   isSource: (canonicalPath: string) => boolean;
+  /** Directories besides the output tree that steps may write in (absolute): `M=DIR`. */
+  outputRoots?: readonly string[];
 }
 
 export function buildStepGraph(
@@ -65,6 +68,7 @@ export function buildStepGraph(
       );
   });
 
+  diagnostics.push(...outputsOutsideTree(steps, objtree, opts.outputRoots));
   const producer = new Map<string, number>();
   steps.forEach((step, i) => {
     for (const out of step.outputs) {

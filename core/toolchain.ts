@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError } from './diagnostic.js';
+import { shellQuote } from './shell-quote.js';
 
 /** Every variable a built-in plugin may ask for. Org plugins may ask for more (see `extra`). */
 export const TOOLCHAIN_VARIABLES = [
@@ -108,11 +109,16 @@ export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDi
     // No cache, or an unreadable one: ask make.
   }
   const { values, kbuildEnv } = askMake(objtree, makeEnv);
-  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   const cached: CachedToolchain = { version: CACHE_VERSION, key, values, kbuildEnv };
-  fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
-  fs.renameSync(tmp, cacheFile);
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
+    fs.renameSync(tmp, cacheFile);
+  } catch {
+    // Only a cache: a read-only or full tree can still be explained (run reports the tree itself).
+    fs.rmSync(tmp, { force: true });
+  }
   return treeToolchain(values, kbuildEnv, `make -C ${objtree} run-command`);
 }
 
@@ -120,7 +126,8 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   // ASCII record separators: a value may hold spaces, quotes or '%', never \x1e. The exported
   // environment follows as JSON, printed by this very node binary (no GNU `env -0`).
   const printed = TOOLCHAIN_VARIABLES.map((v) => `"$(${v})"`).join(' ');
-  const dumpEnv = `'${process.execPath}' -e 'process.stdout.write(JSON.stringify(process.env))'`;
+  // make expands `$` in the command it is given: a `$` in node's own path must reach sh as `$`.
+  const dumpEnv = `${shellQuote(process.execPath).replace(/\$/g, '$$$$')} -e 'process.stdout.write(JSON.stringify(process.env))'`;
   const command = `printf '%s\\036' ${printed}; ${dumpEnv}`;
   const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, 'run-command', ...makeWords(makeEnv), `KBUILD_RUN_COMMAND=${command}`], {
     env: makeEnv.env,

@@ -28,5 +28,7 @@ process.stdout.write(
     graphMs: t2 - t1,
     runMs: t3 - t2,
     maxRssKB: process.resourceUsage().maxRSS,
+    // CPU time of this process (user + system): what a busy shared machine does not inflate.
+    cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
   }),
 );

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticTree, syntheticSteps } from './generate.js';
+import { planTimes as planTimesOf } from './plan-times.js';
 import { buildStepGraph } from '../../core/step-graph.js';
 import { exportNinja } from '../../core/ninja-export.js';
 
@@ -37,18 +38,7 @@ generateSyntheticTree(ndir, modules);
 fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
 
 // Plan time: making the steps (what a planner hands over) and building the validated step graph.
-const planTimes: number[] = [];
-const graphTimes: number[] = [];
-for (let k = 0; k < repeat; k++) {
-  const t0 = performance.now();
-  const s = syntheticSteps(kdir, modules);
-  const t1 = performance.now();
-  const { diagnostics } = buildStepGraph(s, { objtree: kdir, isSource: (p) => fs.existsSync(path.resolve(kdir, p)) });
-  const t2 = performance.now();
-  if (diagnostics.length > 0) throw new Error(diagnostics[0]!.message);
-  planTimes.push(t1 - t0);
-  graphTimes.push(t2 - t1);
-}
+const { plan: planTimes, graph: graphTimes } = planTimesOf(kdir, modules, repeat);
 
 const child = [process.execPath, path.join(here, 'noop-child.js'), kdir, String(jobs)];
 const full = timed(child);

@@ -19,6 +19,8 @@ export interface CliArgs {
   quiet: boolean;
   jobs?: number;
   keepGoing: boolean;
+  /** run: `--step-timeout SECONDS`. */
+  stepTimeout?: number;
   output?: string;
   /** install, verify-modules: the install root (kbuild's INSTALL_MOD_PATH). */
   modPath?: string;
@@ -44,6 +46,7 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   jobs: { type: 'string', short: 'j' },
   'keep-going': { type: 'boolean', short: 'k' },
+  'step-timeout': { type: 'string' },
   output: { type: 'string', short: 'o' },
   'mod-path': { type: 'string' },
   vmlinux: { type: 'string' },
@@ -81,6 +84,11 @@ export function parseCli(argv: readonly string[]): CliArgs {
     jobs = Number(v.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new KpipeError([error('usage', `-j expects a positive number, not '${v.jobs}'`)]);
   }
+  let stepTimeout: number | undefined;
+  if (v['step-timeout'] !== undefined) {
+    stepTimeout = Number(v['step-timeout']);
+    if (!(stepTimeout > 0) || !Number.isFinite(stepTimeout)) throw new KpipeError([error('usage', `--step-timeout expects a positive number of seconds, not '${v['step-timeout']}'`)]);
+  }
   const objtree = v.directory ?? assignments.O;
   delete assignments.O;
   const verbose = v.verbose === true || assignments.V === '1';
@@ -103,6 +111,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (v.profile !== undefined) args.profile = v.profile;
   if (v.pipeline !== undefined) args.pipeline = v.pipeline;
   if (jobs !== undefined) args.jobs = jobs;
+  if (stepTimeout !== undefined) args.stepTimeout = stepTimeout;
   if (v.output !== undefined) args.output = v.output;
   if (v['mod-path'] !== undefined) args.modPath = v['mod-path'];
   if (v.vmlinux !== undefined) args.vmlinux = v.vmlinux;
@@ -136,6 +145,7 @@ options:
   --why               explain: say whether and why each step would run now
   -j N                run: parallel jobs (default: the number of cores)
   -k, --keep-going    run: keep running independent steps after a failure
+  --step-timeout S    run: fail a step still running after S seconds (its processes are killed)
   -v, V=1             print full commands, like make V=1
   -q                  print nothing but errors
   -o FILE             export: the output file (default: DIR/build.ninja); graph: the picture's

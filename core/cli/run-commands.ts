@@ -63,6 +63,7 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       ...(session.srctree ? { srctree: session.srctree } : {}),
       jobs: args.jobs ?? os.availableParallelism(),
       keepGoing: args.keepGoing,
+      ...(args.stepTimeout !== undefined ? { stepTimeoutSeconds: args.stepTimeout } : {}),
       verbosity: args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal',
       env: kbuildVariables(session),
       signal: interruption.signal,

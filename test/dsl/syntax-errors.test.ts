@@ -6,6 +6,7 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import type { Ordering, StageDecl } from '../../dsl/ast.js';
 import { MAX_SYNTAX_ERRORS, parsePipeline } from '../../dsl/parse.js';
 import { MAX_ERRORS_PER_STATEMENT } from '../../dsl/syntax-messages.js';
+import { random } from '../helpers/random.js';
 
 function errors(text: string): Diagnostic[] {
   return parsePipeline(text, 'kbuild.pipeline').diagnostics;
@@ -165,16 +166,6 @@ test('error-dense input is bounded: per statement and per file', () => {
 });
 
 // --- random token soup ---------------------------------------------------------------------
-
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCABULARY = [
   'stage', 'extend', 'use', 'when', 'include', 'vmlinux', 'modules', 'btf', 'A', 'y', '0x1f', '12',

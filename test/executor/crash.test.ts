@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DRIVER, alive, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
 import type { Step } from '../../core/step.js';
+import { processesIn } from '../helpers/processes.js';
 
 let t: Tree;
 test.before.each(() => {
@@ -24,21 +25,6 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
     else child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-}
-
-/** Processes (other than us) whose working directory is inside the tree: tools a killed run orphaned. */
-function processesIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(entry));
-    } catch {
-      // gone, or not ours to look at
-    }
-  }
-  return pids;
 }
 
 const hangChain = (tr: Tree): Step[] => [
