@@ -46,7 +46,7 @@ export function planFor(kconfig: ReturnType<typeof kconfigOf>, pipelineText?: st
     stageGraph: stages.graph, registry, kconfig, toolchain: placeholderToolchain('test'), make,
   });
   if (diagnostics.length > 0) return { diagnostics, steps: [], labels: [] };
-  const graph = buildStepGraph(plan.steps, { objtree: '/objtree', isSource: () => true });
+  const graph = buildStepGraph(plan.steps, { objtree: '/objtree', isSource: () => true, ...(make.extmod ? { outputRoots: [make.extmod] } : {}) });
   const steps = [...graph.graph.steps];
   const labels = steps.flatMap((s) => s.commands.filter((c) => c.label).map((c) => `${c.label!.tag} ${c.label!.target}`));
   return { diagnostics: graph.diagnostics, steps, labels };
