@@ -55,7 +55,9 @@ export function explainText(session: Session, opts: ExplainOptions): string {
     step.commands.forEach((command, i) => {
       if (!command.label && !opts.verbose) return;
       const line = command.label ? quietLine(command.label) : '          ...';
-      const notes = [command.plugin, command.note, i === 0 && why ? `why: ${why}` : undefined].filter(Boolean).join('; ');
+      // On-request steps (bzImage) are made only when named: `kpipe run bzImage`.
+      const onRequest = i === 0 && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
+      const notes = [command.plugin, command.note, onRequest, i === 0 && why ? `why: ${why}` : undefined].filter(Boolean).join('; ');
       out.push(`${line.padEnd(44)} ${notes}`);
       if (opts.verbose) out.push(`      ${renderAction(command)}`);
     });

@@ -87,6 +87,12 @@ test('the three stages are built in the order vmlinux.unstripped, modules, vmlin
   }
 });
 
+test('an on-request step (the bzImage) says so, and how to ask for it; no other step does', () => {
+  const lines = explainProfile('x86_64-reference').stdout.split('\n').filter((l) => l.includes('only on request'));
+  assert.equal(lines.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' ')), ['BUILD arch/x86/boot/bzImage']);
+  assert.match(lines[0]!, /only on request: kpipe run bzImage/);
+});
+
 // ── --format json ───────────────────────────────────────────────────────────────────────────────
 
 test('--format json: version 1, the pipeline and profile, the three stages in build order', () => {
