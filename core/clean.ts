@@ -10,6 +10,7 @@ import { absolutePath, canonicalPath, isInsideTree } from './paths.js';
 import type { Step } from './step.js';
 import { STATE_DIR } from './state-store.js';
 import { tempBase } from './temp-outputs.js';
+import { reapOrphans } from './orphans.js';
 import { acquireTreeLock } from './lock.js';
 
 export interface CleanResult {
@@ -43,6 +44,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
     throw e;
   }
   try {
+    await reapOrphans(stateDir);
     const basesByDir = new Map<string, Set<string>>();
     const seen = new Set<string>();
     for (const step of steps) {

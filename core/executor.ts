@@ -42,6 +42,7 @@ import type { Outcome, RunLog, RunLogStep, RunStatus } from './run-log.js';
 import { runLogStep, writeRunLog } from './run-log.js';
 import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
 import { treeUnwritable } from './fs-failure.js';
+import { ProcessNotes, reapOrphans } from './orphans.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -113,10 +114,13 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   }
   let run: Run | undefined;
   try {
+    // Tools a killed run left behind would go on writing while this one decides: stop them first.
+    const reaped = await reapOrphans(stateDir);
+    if (reaped > 0 && opts.verbosity === 'verbose') progress.note(`kpipe: stopped ${reaped} process group(s) a killed run left running`);
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
-    run = new Run(graph, store, objtree, opts, progress);
+    run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
     store.close();

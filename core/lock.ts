@@ -151,7 +151,7 @@ function releaseIfOurs(file: string, nonce: string): void {
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks), or null where there is no /proc. */
-function processStartTime(pid: number): string | null {
+export function processStartTime(pid: number): string | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count from the last ')'.

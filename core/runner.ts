@@ -4,6 +4,7 @@
 // interruption stops the whole tree under it (make and the compilers it starts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { ProcessNotes } from './orphans.js';
 
 export interface RunRequest {
   argv: readonly string[];
@@ -36,6 +37,9 @@ const OUTPUT_LIMIT = 256 * 1024;
 const KILL_GRACE_MS = 3000;
 
 export class SpawnRunner implements CommandRunner {
+  /** `notes`: where each started process group is noted until it ends (core/orphans.ts). */
+  constructor(private readonly notes?: ProcessNotes) {}
+
   run(request: RunRequest, signal: AbortSignal): Promise<RunOutcome> {
     return new Promise((resolve) => {
       const output = new CappedOutput(OUTPUT_LIMIT);
@@ -58,6 +62,8 @@ export class SpawnRunner implements CommandRunner {
         detached: true,
       });
       if (stdoutFd !== undefined) fs.closeSync(stdoutFd); // the child has its own copy
+      const pid = child.pid;
+      if (pid !== undefined) this.notes?.started(pid);
       child.stdout?.on('data', (b: Buffer) => output.add(b));
       child.stderr?.on('data', (b: Buffer) => output.add(b));
 
@@ -77,6 +83,7 @@ export class SpawnRunner implements CommandRunner {
         if (killTimer) clearTimeout(killTimer);
         // The leader is gone; make sure nothing it started keeps running after an interruption.
         if (signal.aborted) killGroup(child.pid, 'SIGKILL');
+        if (pid !== undefined) this.notes?.ended(pid);
         resolve({ exitCode: code, signal: sig, output: output.text(), ...(spawnError !== undefined ? { spawnError } : {}) });
       });
     });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DRIVER, alive, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
 import type { Step } from '../../core/step.js';
+import { reapOrphans } from '../../core/orphans.js';
 import { processesIn } from '../helpers/processes.js';
 
 let t: Tree;
@@ -38,10 +39,14 @@ test('kill -9 mid-step, then a rerun: the half-written output is never used, tem
   await until(() => t.exists('hang.started'), 'the hanging tool to start');
   child.kill('SIGKILL');
   await exited(child);
-  // The tool is an orphan now (its own process group): stop it the way a user would.
+  // The tool is an orphan now (its own process group, so kill -9 of kpipe did not reach it); the next
+  // run (or clean), holding the lock, stops it before deciding anything: reapOrphans is that first act.
   const toolPid = Number(t.read('hang.pid'));
-  process.kill(-toolPid, 'SIGKILL');
-  await until(() => !alive(toolPid) && processesIn(t.dir).length === 0, 'the orphaned tool to die');
+  assert.ok(alive(toolPid), 'kill -9 of kpipe leaves its tool running');
+  assert.is(await reapOrphans(t.dir), 1);
+  assert.not.ok(alive(toolPid), 'the orphan is gone once reapOrphans returns');
+  assert.equal(processesIn(t.dir), []);
+  assert.is(await reapOrphans(t.dir), 0, 'and it is forgotten');
 
   assert.not.ok(t.exists('h.out'), 'nothing was renamed into place');
   assert.is(t.temporaries().length, 1, 'the killed run left its temporary');
