@@ -7,7 +7,7 @@
 // so a plugin used in two stages behaves by stage, and two stages never see each other's taps.
 // Tap options: `{ name: context.name, stage: AFTER_LINK_ORDER.X }` orders taps by named position.
 import tapable from 'tapable';
-import type { Step } from './step.js';
+import type { Step } from './planning/step.js';
 import type { ImageBuilder, LinkSession, LinkSpec, ObjcopySpec, StageBuilder } from './plugin-api.js';
 
 const { SyncHook, SyncWaterfallHook, SyncBailHook, HookMap } = tapable;

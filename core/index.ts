@@ -12,13 +12,13 @@ export { ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LINK_ORDER, MODU
 export { createHooks, type KpipeHooks, type HookName } from './hooks.js';
 
 // ── steps: plain data ───────────────────────────────────────────────────────────────────────────
-export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
-export { registerBuiltin, type BuiltinContext, type BuiltinFunction } from './builtins.js';
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './planning/step.js';
+export { registerBuiltin, type BuiltinContext, type BuiltinFunction } from './running/builtins.js';
 
 // ── Kconfig, conditions, the toolchain ──────────────────────────────────────────────────────────
-export type { Kconfig, SymbolOrigin } from './kconfig.js';
-export { evaluateCondition, type ConditionResult } from './condition-text.js';
-export type { Toolchain, ToolchainVariable, MakeEnvironment } from './toolchain.js';
+export type { Kconfig, SymbolOrigin } from './planning/kconfig.js';
+export { evaluateCondition, type ConditionResult } from './planning/condition-text.js';
+export type { Toolchain, ToolchainVariable, MakeEnvironment } from './planning/toolchain.js';
 
 // ── diagnostics: throw `new KpipeError([error(code, message, { hint })])` to choose your words ──
 export { error, KpipeError } from './diagnostic.js';

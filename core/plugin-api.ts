@@ -1,15 +1,15 @@
 // The types a plugin sees. Together with core/hooks.ts this is kpipe's public plugin API: a plugin
 // never names another plugin; plugins meet at hooks (core/hooks.ts) and at artifacts (files,
 // published under a well-known name).
-import type { Command, Step } from './step.js';
-import type { Kconfig } from './kconfig.js';
-import type { Toolchain, MakeEnvironment } from './toolchain.js';
-import type { PluginOptionValue } from './stage-graph.js';
+import type { Command, Step } from './planning/step.js';
+import type { Kconfig } from './planning/kconfig.js';
+import type { Toolchain, MakeEnvironment } from './planning/toolchain.js';
+import type { PluginOptionValue } from './planning/stage-graph.js';
 import type { KpipeHooks } from './hooks.js';
-import type { BuiltinFunction } from './builtins.js';
+import type { BuiltinFunction } from './running/builtins.js';
 
-export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './step.js';
-export type { PluginOptionValue } from './stage-graph.js';
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './planning/step.js';
+export type { PluginOptionValue } from './planning/stage-graph.js';
 
 /**
  * What a plugin module exports (default export or named `plugin`): this object, or a class whose

@@ -20,7 +20,7 @@ export function builtin(plugin: string, tag: string, target: string, name: strin
 
 /**
  * `make -f $(srctree)/scripts/Makefile.build obj=DIR TARGET`, run like link-vmlinux.sh runs it: with
- * the environment kbuild's top Makefile exports (captured once per tree, see core/toolchain.ts).
+ * the environment kbuild's top Makefile exports (captured once per tree, see core/planning/toolchain.ts).
  */
 export function kbuildMake(ctx: PluginContext, tag: string, label: string, makefileArgs: string[], targets: string[] = [label]): Command {
   const srctree = ctx.srctree ?? '$(srctree)';

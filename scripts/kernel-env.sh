@@ -1,7 +1,7 @@
-# Shared by the kernel scripts: where the cache lives and the reproducible-build variables.
-# Sourced, not executed.
+# Shared by the kernel scripts: where the cache lives, the reproducible-build variables, and the
+# kernel lines kpipe is tested on. Sourced, not executed.
 KPIPE_CACHE=${KPIPE_CACHE:-$HOME/.cache/kpipe}
-KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+KPIPE_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # DESIGN.md section 4: with these fixed, vmlinux is byte-identical across rebuilds.
 export KBUILD_BUILD_VERSION=1
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
@@ -9,9 +9,11 @@ export KBUILD_BUILD_USER=kpipe
 export KBUILD_BUILD_HOST=kpipe
 export ARCH=${ARCH:-x86_64}
 
+# What building any of the three lines takes (DESIGN.md sections 4 and 6); the sources themselves come
+# from scripts/kernel-source.sh.
 kernel_deps() {
   local missing=()
-  for p in linux-source-6.12 dwarves flex bison bc libelf-dev libssl-dev cpio; do
+  for p in dwarves flex bison bc libelf-dev libssl-dev cpio; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -20,12 +22,30 @@ kernel_deps() {
   fi
 }
 
-# The unpacked source, shared by every profile.
+# The kernel line a profile is for: a `# kernel-line: 6.1` comment in configs/NAME.config, else 6.12
+# (the profiles that predate the other lines).
+profile_line() {
+  local config=$1 line
+  line=$(sed -n 's/^# kernel-line: *//p' "$config" | head -n 1)
+  echo "${line:-6.12}"
+}
+
+# The Debian package version of a line's source (the tree cache is keyed by it).
+kernel_source_version() {
+  local tarball
+  tarball=$("$KPIPE_SCRIPTS/kernel-source.sh" "$1")
+  if [ -f "$(dirname "$tarball")/../../.version" ]; then cat "$(dirname "$tarball")/../../.version"
+  else dpkg-query -W -f='${Version}' "linux-source-$1"; fi
+}
+
+# The unpacked source of one line, shared by every profile of that line: $KPIPE_CACHE/src/<line>.
 kernel_source() {
-  local src="$KPIPE_CACHE/src"
+  local line=${1:-6.12} src tarball
+  src="$KPIPE_CACHE/src/$line"
   if [ ! -f "$src/.unpacked" ]; then
+    tarball=$("$KPIPE_SCRIPTS/kernel-source.sh" "$line")
     rm -rf "$src.tmp" && mkdir -p "$src.tmp"
-    tar -xJf "$KERNEL_TARBALL" -C "$src.tmp" --strip-components=1
+    tar -xJf "$tarball" -C "$src.tmp" --strip-components=1
     rm -rf "$src" && mv "$src.tmp" "$src" && touch "$src/.unpacked"
   fi
   echo "$src"

@@ -2,14 +2,17 @@
 # Turn configs/NAME.fragment into the resolved profile configs/NAME.config:
 # tinyconfig, the fragment's symbols through scripts/config, then olddefconfig, exactly as a kernel
 # engineer would. Lines of the form `+SYM=VAL` are symbols the 6.12 tree does not know (MODULE_HASHES):
-# olddefconfig would drop them, so they are appended to the resolved file afterwards.
+# olddefconfig would drop them, so they are appended to the resolved file afterwards. A
+# `# kernel-line: 6.1` comment in the fragment picks the kernel line (default 6.12) and is kept as the
+# resolved file's first line (scripts/prepare-kernel.sh reads it there).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/kernel-env.sh"
 name=${1:?usage: regen-profile.sh NAME}
 frag="$here/configs/$name.fragment"
 kernel_deps
-src=$(kernel_source)
+kline=$(profile_line "$frag")
+src=$(kernel_source "$kline")
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 make -s -C "$src" O="$scratch" tinyconfig >/dev/null
@@ -28,6 +31,7 @@ done < "$frag"
 "$src/scripts/config" --file "$scratch/.config" "${args[@]}"
 make -s -C "$src" O="$scratch" olddefconfig >/dev/null
 {
+  [ "$kline" = 6.12 ] || echo "# kernel-line: $kline"
   grep -v '^# Automatically generated\|^# Linux/\|^# Compiler:\|^$' "$scratch/.config" || true
   grep '^+' "$frag" | sed 's/^+/CONFIG_/' || true
 } > "$here/configs/$name.config"

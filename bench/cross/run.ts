@@ -6,7 +6,7 @@
 //   scripts/cross-check.sh PROFILE...     (e.g. ppc64le-relocatable mips-relocatable s390x-relocatable)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { differences, env, kbuildReference, linkOutputs, postlinkOutputs, prepareTree, restore } from '../../test/helpers/kernel-tree.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildTree, proofFor } from '../../plugins/module-hashes/merkle.js';
-import { getBuiltin } from '../../core/builtins.js';
+import { getBuiltin } from '../../core/running/builtins.js';
 import { registerModuleHashesBuiltin, BUILTIN_NAME } from '../../plugins/module-hashes/index.js';
 
 const modules = Number(process.argv[2] ?? 5500);

@@ -6,7 +6,7 @@
 // every module reads, as module BTF does.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command, Step } from '../../core/step.js';
+import type { Command, Step } from '../../core/planning/step.js';
 
 const TOOLS: Record<string, string> = {
   // btf FILE BASE: appends BASE's bytes to FILE, in place (pahole --btf_base BASE -J FILE)

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { runSteps } from '../../core/executor.js';
-import type { Step } from '../../core/step.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { runSteps } from '../../core/running/executor.js';
+import type { Step } from '../../core/planning/step.js';
 
 const t0 = performance.now();
 const dir = path.resolve(process.argv[2]!);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { syntheticSteps } from './generate.js';
-import { buildStepGraph } from '../../core/step-graph.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
 
 export function planTimes(dir: string, modules: number, repeat: number): { plan: number[]; graph: number[] } {
   const plan: number[] = [];

@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticTree, syntheticSteps } from './generate.js';
 import { planTimes as planTimesOf } from './plan-times.js';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { exportNinja } from '../../core/ninja-export.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { exportNinja } from '../../core/reports/ninja-export.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = Number(process.argv[2] ?? 5500);

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
-import type { Session } from '../session.js';
-import { explainDot } from '../explain.js';
-import { subgraphFor } from '../step-graph.js';
+import type { Session } from '../loading/session.js';
+import { explainDot } from '../reports/explain.js';
+import { subgraphFor } from '../planning/step-graph.js';
 import { error, KpipeError } from '../diagnostic.js';
 import { targetsOf } from './session-options.js';
 

@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
-import type { Session } from '../session.js';
+import type { Session } from '../loading/session.js';
 import { error, KpipeError } from '../diagnostic.js';
-import { readElfSection } from '../elf-section.js';
-import { BTF_BASE_RECORD, btfDigest, parseRecord } from '../btf-base.js';
+import { readElfSection } from '../elf/elf-section.js';
+import { BTF_BASE_RECORD, btfDigest, parseRecord } from '../elf/btf-base.js';
 import {
   buildTree, parseSectionContent, proofFor, rootFromProof, sha256, stripCommand, stripInPlace, SECTION_NAME,
 } from '../../plugins/module-hashes/merkle.js';

@@ -1,8 +1,8 @@
 // `kpipe plugins`: every plugin kpipe knows, where it came from (built in, or which entry of which
 // config file and the module it resolved to), which stages use it, and which hooks of core/hooks.ts
 // it tapped while planning. A plugin no active `use` names was not applied, so it tapped nothing.
-import type { Session } from '../session.js';
-import { describeOrigin } from '../plugin-registry.js';
+import type { Session } from '../loading/session.js';
+import { describeOrigin } from '../loading/plugin-registry.js';
 
 export function pluginsCommand(session: Session, cwd: string): number {
   const lines: string[] = [];

@@ -4,17 +4,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
-import type { Session } from '../session.js';
-import { openSession, PACKAGE_ROOT } from '../session.js';
+import type { Session } from '../loading/session.js';
+import { openSession, PACKAGE_ROOT } from '../loading/session.js';
 import { error, KpipeError } from '../diagnostic.js';
-import { runSteps } from '../executor.js';
-import { interruptOnSignals } from '../interrupt.js';
-import { cleanOutputs } from '../clean.js';
-import { exportNinja } from '../ninja-export.js';
-import { describeReason, explainWhy } from '../up-to-date.js';
-import { runBuiltinStandalone } from '../builtins.js';
+import { runSteps } from '../running/executor.js';
+import { interruptOnSignals } from '../running/interrupt.js';
+import { cleanOutputs } from '../running/clean.js';
+import { exportNinja } from '../reports/ninja-export.js';
+import { describeReason, explainWhy } from '../state/up-to-date.js';
+import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
-import { loadPlugins } from '../plugin-loader.js';
+import { loadPlugins } from '../loading/plugin-loader.js';
 import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './session-options.js';
 
 function requireTree(session: Session, command: string): string {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CliArgs } from './args.js';
 import type { Diagnostic } from '../diagnostic.js';
-import type { Session, SessionOptions } from '../session.js';
+import type { Session, SessionOptions } from '../loading/session.js';
 import { formatDiagnostics } from './format-diagnostic.js';
 
 export function sessionOptions(args: CliArgs, extraSkip: string[] = []): SessionOptions {

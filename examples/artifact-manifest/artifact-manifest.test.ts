@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SHIPPED_PIPELINE, assertExit, assertFrame, assertUserError, kpipe, parseJson, removeTempDirs, show, tempDir } from '../../test/cli/helpers.js';
 import { planAndRun, ranStepOf } from '../../test/helpers/run-plan.js';
-import type { RunLog } from '../../core/run-log.js';
+import type { RunLog } from '../../core/running/run-log.js';
 
 /** The compiled plugin, as an org's config file names it: dist/examples/artifact-manifest/index.js. */
 const PLUGIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.js');

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SHIPPED_PIPELINE, assertUserError, kpipe, parseJson, removeTempDirs, tempDir } from '../../test/cli/helpers.js';
 import { planAndRun } from '../../test/helpers/run-plan.js';
-import { imageBuilder } from '../../core/image-builder.js';
+import { imageBuilder } from '../../core/planning/image-builder.js';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 
 const PLUGIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.js');

@@ -1,9 +1,9 @@
 // `btf-base-record OUTPUT BASE`: writes modules.btf-base, the identity of the BTF the modules' split
-// BTF is made from (core/btf-base.ts). A step of its own, with BASE as input, so it is rewritten
+// BTF is made from (core/elf/btf-base.ts). A step of its own, with BASE as input, so it is rewritten
 // exactly when the base changes, and `kpipe install` can tell modules built against another kernel.
 import fs from 'node:fs';
-import { registerBuiltin, type BuiltinFunction } from '../../core/builtins.js';
-import { btfDigest, formatRecord } from '../../core/btf-base.js';
+import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
+import { btfDigest, formatRecord } from '../../core/elf/btf-base.js';
 
 export const BASE_RECORD_BUILTIN = 'btf-base-record';
 

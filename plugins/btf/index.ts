@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
 import { AFTER_LINK_ORDER, ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER } from '../../core/plugin-api.js';
-import { BTF_BASE_RECORD } from '../../core/btf-base.js';
+import { BTF_BASE_RECORD } from '../../core/elf/btf-base.js';
 import { builtin, continued, exec, extmodPrefix, treeTool } from '../kbuild.js';
 import { BASE_RECORD_BUILTIN, registerBaseRecordBuiltin } from './base-record.js';
 

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { registerBuiltin, type BuiltinContext } from '../../core/builtins.js';
-import type { Command } from '../../core/step.js';
+import { registerBuiltin, type BuiltinContext } from '../../core/running/builtins.js';
+import type { Command } from '../../core/planning/step.js';
 
 export const EXTRA_PASS_BUILTIN = 'kallsyms-extra-pass';
 

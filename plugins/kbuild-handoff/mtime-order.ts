@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
-import { registerBuiltin, type BuiltinFunction } from '../../core/builtins.js';
+import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
 import { builtin, continued, dotCmdFile, moduleLinkerScript, moduleObjectsOf, vmlinuxPrerequisites } from '../kbuild.js';
 
 export const MTIME_BUILTIN = 'kbuild-mtime-order';

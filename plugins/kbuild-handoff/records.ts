@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
-import { registerBuiltin, type BuiltinFunction } from '../../core/builtins.js';
+import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
 import { builtin, continued, dotCmdFile, linkVmlinuxScript, makeCmd, moduleLinkCommand, moduleLinkerScript, postlinkMakefile, vmlinuxLinkCommand } from '../kbuild.js';
 
 const FIXDEP = 'scripts/basic/fixdep';

@@ -3,7 +3,7 @@
 // init/version-timestamp.o) are delegated to kbuild, which knows their flags and header deps.
 import type { KpipePlugin, LinkSpec, PluginContext } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
-import { runLinkSession } from '../../core/link-session.js';
+import { runLinkSession } from '../../core/planning/link-session.js';
 import { exec, kbuildMake } from '../kbuild.js';
 import { thinArchiveMembers } from './thin-archive.js';
 

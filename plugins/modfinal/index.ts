@@ -3,7 +3,7 @@
 // do to the .ko through `moduleLinked` (BTF [M]) on the temporary file. A .ko is therefore always made
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
 import { ARTIFACTS, type KpipePlugin, type PluginContext } from '../../core/plugin-api.js';
-import { imageBuilder } from '../../core/image-builder.js';
+import { imageBuilder } from '../../core/planning/image-builder.js';
 import { exec, extmodPrefix, kbuildMake, moduleLinkerScript, moduleObjects, moduleObjectsOf } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {

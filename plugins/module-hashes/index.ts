@@ -5,7 +5,7 @@
 // otherwise). `kpipe install` appends each module's proof; `kpipe verify-modules` checks them.
 import fs from 'node:fs';
 import type { KpipePlugin, PluginContext } from '../../core/plugin-api.js';
-import { registerBuiltin, type BuiltinFunction } from '../../core/builtins.js';
+import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
 import { builtin, moduleObjects } from '../kbuild.js';
 import { buildTree, moduleLeaf, sectionContent, stripCommand, SECTION_NAME } from './merkle.js';
 

@@ -21,7 +21,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Toolchain } from '../../core/toolchain.js';
+import type { Toolchain } from '../../core/planning/toolchain.js';
 
 export const HASH_SIZE = 32;
 export const SECTION_SIZE = HASH_SIZE + 4;

@@ -4,7 +4,7 @@
 import type { KpipePlugin, ObjcopySpec } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
 import { builtin, exec } from '../kbuild.js';
-import { imageBuilder } from '../../core/image-builder.js';
+import { imageBuilder } from '../../core/planning/image-builder.js';
 
 export const objcopyPlugin: KpipePlugin = {
   name: 'objcopy',

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { planFor, profileKconfig, type TestPlan } from '../helpers/plan.js';
 import { archPlan, finalLink } from '../helpers/arch-plan.js';
-import { cleanOutputs } from '../../core/clean.js';
-import type { Command } from '../../core/step.js';
+import { cleanOutputs } from '../../core/running/clean.js';
+import type { Command } from '../../core/planning/step.js';
 
 /** `TAG target` of every command of the final link (`...` for a command continuing the line above). */
 function lines(plan: TestPlan, plugin?: string): string[] {

@@ -8,14 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { planFor, profileKconfig, kconfigOf } from '../helpers/plan.js';
 import { loadPipeline } from '../../dsl/load.js';
-import { buildStageGraph } from '../../core/stage-graph.js';
+import { buildStageGraph } from '../../core/planning/stage-graph.js';
 import { parseCli } from '../../core/cli/args.js';
 import { sessionOptions } from '../../core/cli/session-options.js';
-import { btfDigest, formatRecord, parseRecord } from '../../core/btf-base.js';
+import { btfDigest, formatRecord, parseRecord } from '../../core/elf/btf-base.js';
 import { stripCommand } from '../../plugins/module-hashes/merkle.js';
-import type { Toolchain } from '../../core/toolchain.js';
-import { loadKconfig } from '../../core/kconfig.js';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import type { Toolchain } from '../../core/planning/toolchain.js';
+import { loadKconfig } from '../../core/planning/kconfig.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 
 function stageGraphOf(text: string, config: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-extmod-'));

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseKconfigText, loadKconfig, srcarchOf } from '../../core/kconfig.js';
-import { evaluate } from '../../core/condition.js';
+import { parseKconfigText, loadKconfig, srcarchOf } from '../../core/planning/kconfig.js';
+import { evaluate } from '../../core/planning/condition.js';
 import { parsePipeline } from '../../dsl/parse.js';
 import type { Expr } from '../../dsl/ast.js';
 import { KpipeError } from '../../core/diagnostic.js';

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planFor, profileKconfig, kconfigOf } from '../helpers/plan.js';
-import { builtinRegistry } from '../../core/plugin-registry.js';
+import { builtinRegistry } from '../../core/loading/plugin-registry.js';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 
 // DESIGN.md section 4: what kbuild prints for the reference config, in order (its own UPD line aside),

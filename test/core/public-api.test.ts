@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as api from 'kpipe';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { kconfigOf } from '../helpers/plan.js';
 
 test("the package's own name resolves to the API, with every value a plugin needs", () => {

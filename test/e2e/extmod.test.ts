@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
-import { readElfSection } from '../../core/elf-section.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
+import { readElfSection } from '../../core/elf/elf-section.js';
 import { env, kbuildReference, prepareTree, restore, run, type KernelTree } from '../helpers/kernel-tree.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { differences, env, kbuildReference, linkOutputs, prepareTree, restore, run } from '../helpers/kernel-tree.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');

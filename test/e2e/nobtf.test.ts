@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { differences, kbuildReference, prepareTree, restore, run, type KernelTree } from '../helpers/kernel-tree.js';
 import { checkModuleHashes } from '../helpers/module-hashes-check.js';
 

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { differences, kbuildReference, prepareTree, restore, run } from '../helpers/kernel-tree.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
@@ -26,7 +26,7 @@ test('riscv post-link: vmlinux, System.map, modules and vmlinux.relocs are byte-
   const check = path.join(tree.src, 'arch/riscv/tools/relocs_check.sh');
   const warning = run(['sh', check, 'riscv64-linux-gnu-objdump', 'riscv64-linux-gnu-nm', path.join(reference, 'vmlinux.relocs')], { env: { ...process.env, srctree: tree.src } });
   assert.match(warning, /^WARNING: \d+ bad relocations\n/);
-  // kpipe keeps the first and last 128 KiB of a tool's output (core/runner.ts): compare the head.
+  // kpipe keeps the first and last 128 KiB of a tool's output (core/running/runner.ts): compare the head.
   const head = warning.slice(0, 64 * 1024);
   assert.ok(output.includes(`CHKREL  vmlinux.unstripped\n${head}`), "kpipe shows the check's warning as kbuild does");
   assert.match(output, /CPREL {3}vmlinux\.relocs/);

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { archPlan, finalLink } from '../helpers/arch-plan.js';
 import { cmd, exec, makeTree, type Tree } from './fixture.js';
-import type { Command, Step } from '../../core/step.js';
+import type { Command, Step } from '../../core/planning/step.js';
 
 let t: Tree;
 test.before.each(() => {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getBuiltin, registerBuiltin, runBuiltinStandalone } from '../../core/builtins.js';
+import { getBuiltin, registerBuiltin, runBuiltinStandalone } from '../../core/running/builtins.js';
 import { makeTree, type Tree } from './fixture.js';
 
 let t: Tree;

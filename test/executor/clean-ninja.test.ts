@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HERE, builtin, cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { cleanOutputs } from '../../core/clean.js';
-import { exportNinja } from '../../core/ninja-export.js';
-import { acquireTreeLock } from '../../core/lock.js';
-import type { Step } from '../../core/step.js';
+import { cleanOutputs } from '../../core/running/clean.js';
+import { exportNinja } from '../../core/reports/ninja-export.js';
+import { acquireTreeLock } from '../../core/running/lock.js';
+import type { Step } from '../../core/planning/step.js';
 
 let t: Tree;
 test.before.each(() => {

@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DRIVER, alive, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
-import type { Step } from '../../core/step.js';
-import { reapOrphans } from '../../core/orphans.js';
+import type { Step } from '../../core/planning/step.js';
+import { reapOrphans } from '../../core/running/orphans.js';
 import { processesIn } from '../helpers/processes.js';
 
 let t: Tree;

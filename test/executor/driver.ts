@@ -3,10 +3,10 @@
 // steps and run options. Prints the RunResult as JSON and exits with its exit code.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { runSteps } from '../../core/executor.js';
-import { interruptOnSignals } from '../../core/interrupt.js';
-import type { Step } from '../../core/step.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { runSteps } from '../../core/running/executor.js';
+import { interruptOnSignals } from '../../core/running/interrupt.js';
+import type { Step } from '../../core/planning/step.js';
 
 const spec = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as { objtree: string; steps: Step[]; opts?: Record<string, unknown> };
 const { graph, diagnostics } = buildStepGraph(spec.steps, { objtree: spec.objtree, isSource: (p) => fs.existsSync(path.resolve(spec.objtree, p)) });

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { alive, cmd, exec, makeTree, step, until, type Tree } from './fixture.js';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { runSteps, type RunResult } from '../../core/executor.js';
-import type { Step } from '../../core/step.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { runSteps, type RunResult } from '../../core/running/executor.js';
+import type { Step } from '../../core/planning/step.js';
 
 let t: Tree;
 test.before.each(() => {

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Action, Command, Step } from '../../core/step.js';
-import { buildStepGraph, type StepGraph } from '../../core/step-graph.js';
-import { runSteps, type RunOptions, type RunResult } from '../../core/executor.js';
-import type { RunLog } from '../../core/run-log.js';
+import type { Action, Command, Step } from '../../core/planning/step.js';
+import { buildStepGraph, type StepGraph } from '../../core/planning/step-graph.js';
+import { runSteps, type RunOptions, type RunResult } from '../../core/running/executor.js';
+import type { RunLog } from '../../core/running/run-log.js';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** dist/test/executor/driver.js: runs the executor in a child process for kill and signal tests. */

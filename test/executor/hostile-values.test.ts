@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { displayCommand } from '../../core/executor.js';
-import { exportNinja } from '../../core/ninja-export.js';
+import { displayCommand } from '../../core/running/executor.js';
+import { exportNinja } from '../../core/reports/ninja-export.js';
 import { KpipeError } from '../../core/diagnostic.js';
-import type { ExecCommand, Step } from '../../core/step.js';
+import type { ExecCommand, Step } from '../../core/planning/step.js';
 
 let t: Tree;
 test.before.each(() => {

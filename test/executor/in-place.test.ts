@@ -52,8 +52,8 @@ test('an in-place command whose file no earlier command wrote fails instead of e
   const before = t.read('mod/m.ko');
   // A plan bug: the LD command dropped. The executor refuses (the graph check also reports it).
   const broken = step('m.ko', ['m.o'], ['mod/m.ko'], [cmd('BTF [M]', 'mod/m.ko', exec([t.tool('append'), 'mod/m.ko', '+again'], { inPlace: 'mod/m.ko' }))]);
-  const { runSteps } = await import('../../core/executor.js');
-  const { buildStepGraph } = await import('../../core/step-graph.js');
+  const { runSteps } = await import('../../core/running/executor.js');
+  const { buildStepGraph } = await import('../../core/planning/step-graph.js');
   const { graph, diagnostics } = buildStepGraph([broken], { objtree: t.dir, isSource: () => true });
   assert.equal(diagnostics.map((d) => d.code), ['invalid-step']);
   const r = await runSteps(graph, { objtree: t.dir, jobs: 1, keepGoing: false, verbosity: 'quiet', interactive: false });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DRIVER, alive, chain, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
-import { acquireTreeLock, lockPath } from '../../core/lock.js';
+import { acquireTreeLock, lockPath } from '../../core/running/lock.js';
 
 let t: Tree;
 test.before.each(() => {

@@ -1,6 +1,6 @@
 // Stands in for `kpipe builtin NAME ARGS...` (the CLI's subcommand) in the ninja export test, so the
 // test does not depend on the CLI: `node kpipe-builtin.js builtin NAME ARGS...`, run in the objtree.
-import { runBuiltinStandalone } from '../../core/builtins.js';
+import { runBuiltinStandalone } from '../../core/running/builtins.js';
 
 const [sub, name, ...args] = process.argv.slice(2);
 if (sub !== 'builtin' || name === undefined) {

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildStepGraph } from '../../core/step-graph.js';
-import type { Step } from '../../core/step.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import type { Step } from '../../core/planning/step.js';
 import { cmd, exec, makeTree, step, type Tree } from './fixture.js';
 
 let t: Tree;

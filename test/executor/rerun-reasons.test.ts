@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chain, cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { explainWhy, describeReason } from '../../core/up-to-date.js';
-import { buildStepGraph } from '../../core/step-graph.js';
+import { explainWhy, describeReason } from '../../core/state/up-to-date.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
 
 let t: Tree;
 test.before.each(() => {
@@ -181,8 +181,8 @@ test('a step whose outputs are unchanged on disk is not re-hashed on a no-op run
   const old = new Date(Date.now() - 60_000);
   fs.utimesSync(path.join(t.dir, 'big.src'), old, old);
   await t.run(steps); // hashes big.src once more (its stat changed), now trusted
-  const { StateStore } = await import('../../core/state-store.js');
-  const { FileProbe } = await import('../../core/file-probe.js');
+  const { StateStore } = await import('../../core/state/state-store.js');
+  const { FileProbe } = await import('../../core/state/file-probe.js');
   const probe = new FileProbe(t.dir, StateStore.load(t.dir));
   probe.hash('big.src');
   probe.hash('big.out');

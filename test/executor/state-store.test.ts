@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { STATE_VERSION, StateStore } from '../../core/state-store.js';
+import { STATE_VERSION, StateStore } from '../../core/state/state-store.js';
 import { chain, makeTree, type Tree } from './fixture.js';
 
 let t: Tree;

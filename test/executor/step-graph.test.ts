@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildStepGraph, subgraphFor } from '../../core/step-graph.js';
-import type { Step } from '../../core/step.js';
+import { buildStepGraph, subgraphFor } from '../../core/planning/step-graph.js';
+import type { Step } from '../../core/planning/step.js';
 import { cmd, exec, step } from './fixture.js';
 
 const OBJ = '/obj';

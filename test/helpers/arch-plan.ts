@@ -1,7 +1,7 @@
 // Plans of the shipped kbuild.pipeline for an architecture kpipe has no profile of, from a handful of
 // Kconfig symbols: enough to see what an arch post-link plugin adds to the final link.
 import { planFor, kconfigOf, type TestPlan } from './plan.js';
-import type { Step } from '../../core/step.js';
+import type { Step } from '../../core/planning/step.js';
 
 /** A config of SRCARCH `arch` with exactly these symbols set (CONFIG_ prefix omitted). */
 export function archPlan(arch: string, symbols: string[]): TestPlan {

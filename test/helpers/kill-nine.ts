@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { differences, env, linkOutputs, run, type KernelTree } from './kernel-tree.js';
 import { processesIn } from './processes.js';
 import { random } from './random.js';

@@ -4,15 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadPipeline } from '../../dsl/load.js';
-import { parseKconfigText, loadKconfig } from '../../core/kconfig.js';
-import { buildStageGraph } from '../../core/stage-graph.js';
-import { createPlan } from '../../core/planner.js';
-import { builtinRegistry, type PluginRegistry } from '../../core/plugin-registry.js';
-import { placeholderToolchain, type MakeEnvironment } from '../../core/toolchain.js';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { PACKAGE_ROOT } from '../../core/session.js';
+import { parseKconfigText, loadKconfig } from '../../core/planning/kconfig.js';
+import { buildStageGraph } from '../../core/planning/stage-graph.js';
+import { createPlan } from '../../core/planning/planner.js';
+import { builtinRegistry, type PluginRegistry } from '../../core/loading/plugin-registry.js';
+import { placeholderToolchain, type MakeEnvironment } from '../../core/planning/toolchain.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { Step } from '../../core/step.js';
+import type { Step } from '../../core/planning/step.js';
 
 export const SHIPPED_PIPELINE = path.join(PACKAGE_ROOT, 'kbuild.pipeline');
 

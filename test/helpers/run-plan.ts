@@ -5,16 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import * as assert from 'uvu/assert';
-import { loadPlugins } from '../../core/plugin-loader.js';
+import { loadPlugins } from '../../core/loading/plugin-loader.js';
 import { loadPipeline } from '../../dsl/load.js';
-import { parseKconfigText } from '../../core/kconfig.js';
-import { buildStageGraph } from '../../core/stage-graph.js';
-import { createPlan } from '../../core/planner.js';
-import { placeholderToolchain } from '../../core/toolchain.js';
-import { buildStepGraph } from '../../core/step-graph.js';
-import { runSteps, type RunResult } from '../../core/executor.js';
+import { parseKconfigText } from '../../core/planning/kconfig.js';
+import { buildStageGraph } from '../../core/planning/stage-graph.js';
+import { createPlan } from '../../core/planning/planner.js';
+import { placeholderToolchain } from '../../core/planning/toolchain.js';
+import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { runSteps, type RunResult } from '../../core/running/executor.js';
 import type { KpipePlugin } from '../../core/plugin-api.js';
-import type { RunLog } from '../../core/run-log.js';
+import type { RunLog } from '../../core/running/run-log.js';
 
 export interface PlanRun extends RunResult {
   /** .kpipe/last-run.json: which steps ran and why. */

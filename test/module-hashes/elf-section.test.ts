@@ -1,11 +1,11 @@
-// core/elf-section.ts on real objects made by gcc and objcopy, and on hand-made big-endian files.
+// core/elf/elf-section.ts on real objects made by gcc and objcopy, and on hand-made big-endian files.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { elfSections, readElfSection } from '../../core/elf-section.js';
+import { elfSections, readElfSection } from '../../core/elf/elf-section.js';
 
 let dir: string;
 test.before(() => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { kpipe, show, tempDir, removeTempDirs } from '../cli/helpers.js';
-import { readElfSection } from '../../core/elf-section.js';
+import { readElfSection } from '../../core/elf/elf-section.js';
 import { buildTree, sectionContent, sha256 } from '../../plugins/module-hashes/merkle.js';
 import { parseSignature } from '../../plugins/module-hashes/signature.js';
 

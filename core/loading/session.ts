@@ -1,0 +1,141 @@
+// Everything a command needs before it can explain, run or clean: the pipeline file, the plugins,
+// Kconfig, the toolchain, the stage graph, the plan and the step graph. Loaded the same way for every
+// command, so `explain` shows exactly what `run` would do.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPipeline } from '../../dsl/load.js';
+import { error, hasErrors, KpipeError, type Diagnostic } from '../diagnostic.js';
+import { loadKconfig, type Kconfig } from '../planning/kconfig.js';
+import { loadToolchain, placeholderToolchain, srctreeOf, type MakeEnvironment, type Toolchain } from '../planning/toolchain.js';
+import { buildStageGraph, type StageGraph } from '../planning/stage-graph.js';
+import { createPlan, type Plan } from '../planning/planner.js';
+import type { PluginRegistry } from './plugin-registry.js';
+import { loadPlugins } from './plugin-loader.js';
+import { buildStepGraph, type StepGraph } from '../planning/step-graph.js';
+import { suggest } from '../suggest.js';
+
+/** The package root: dist/core/loading/session.js -> ../../.. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface SessionOptions {
+  /** `-C DIR`: the output tree. */
+  objtree?: string;
+  /** `--profile NAME`: a Kconfig profile from configs/ instead of a tree. */
+  profile?: string;
+  /** `--set SYM=VALUE`. */
+  sets: string[];
+  /** `--pipeline FILE`. */
+  pipeline?: string;
+  /** `--skip STAGE`: leave these stages out; what they write is taken from the tree as it is. */
+  skip?: string[];
+  /** `M=DIR`: build the external modules of DIR against the output tree, as `make M=DIR` does. */
+  extmod?: string;
+  /** Plugin options from the command line, by plugin name (`--btf-base FILE`: btf's `base`). */
+  pluginOptions?: Record<string, Record<string, string>>;
+  /** Environment for make calls: the process's plus `ARCH=... CROSS_COMPILE=...` from the command line. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Session {
+  pipelineFile: string;
+  /** Why that file: '--pipeline', 'the output tree', 'shipped with kpipe'. */
+  pipelineSource: string;
+  kconfigSource: string;
+  sources: ReadonlyMap<string, string>;
+  registry: PluginRegistry;
+  kconfig: Kconfig;
+  toolchain: Toolchain;
+  stageGraph: StageGraph;
+  plan: Plan;
+  stepGraph: StepGraph;
+  objtree?: string;
+  srctree?: string;
+  /** The external module directory (`M=DIR`), absolute. */
+  extmod?: string;
+  /** Where `.kpipe/` lives: the external module directory with `M=`, else the output tree. */
+  stateDir?: string;
+  make: MakeEnvironment;
+  warnings: Diagnostic[];
+}
+
+export function profileNames(): string[] {
+  const dir = path.join(PACKAGE_ROOT, 'configs');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.config')).map((f) => f.slice(0, -'.config'.length)).sort();
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const objtree = options.objtree ? path.resolve(options.cwd, options.objtree) : undefined;
+  if (objtree && !fs.existsSync(objtree)) throw new KpipeError([error('no-objtree', `output tree ${objtree} does not exist`)]);
+  const extmod = options.extmod !== undefined ? externalModuleDir(options.extmod, options.cwd, objtree) : undefined;
+  const stateDir = extmod ?? objtree;
+  const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
+  const { registry, sources: configSources } = await loadPlugins(objtree ?? options.cwd);
+  const loaded = loadPipeline(pipelineFile, { knownPlugins: registry.names() });
+  // The config file's text too: a plugin diagnostic may point at its entry there.
+  const sources = new Map([...loaded.sources, ...configSources]);
+  if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, sources);
+
+  let profileFile: string | undefined;
+  if (options.profile) {
+    profileFile = path.join(PACKAGE_ROOT, 'configs', `${options.profile}.config`);
+    if (!fs.existsSync(profileFile)) {
+      const guess = suggest(options.profile, profileNames());
+      throw new KpipeError([error('unknown-profile', `no profile '${options.profile}'`, { hint: guess ? `did you mean '${guess}'? (profiles: ${profileNames().join(', ')})` : `profiles: ${profileNames().join(', ')}` })]);
+    }
+  }
+  if (!profileFile && !objtree) {
+    throw new KpipeError([error('no-config', 'no Kconfig to plan against', { hint: `give an output tree with -C DIR or a profile with --profile NAME (${profileNames().join(', ')})` })]);
+  }
+  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}), ...(extmod ? { extmod } : {}) });
+  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env, ...(extmod ? { extmod } : {}) };
+  const srctree = objtree ? srctreeOf(objtree) : undefined;
+  const toolchain = objtree ? loadToolchain(objtree, make, stateDir) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
+
+  const stages = buildStageGraph(loaded.statements, kconfig);
+  if (hasErrors(stages.diagnostics)) throw new KpipeError(stages.diagnostics, 2, sources);
+  const { plan, diagnostics } = createPlan({ stageGraph: stages.graph, registry, kconfig, toolchain, make, ...(options.pluginOptions ? { optionOverrides: options.pluginOptions } : {}), ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}) });
+  if (hasErrors(diagnostics)) throw new KpipeError(diagnostics, 2, sources);
+
+  const skip = new Set(options.skip ?? []);
+  for (const name of skip) {
+    if (!stages.graph.stages.some((st) => st.name === name)) {
+      const guess = suggest(name, stages.graph.order);
+      throw new KpipeError([error('unknown-stage', `--skip ${name}: no such stage`, { hint: guess ? `did you mean '${guess}'?` : `stages: ${stages.graph.order.join(', ')}` })]);
+    }
+  }
+  const root = objtree ?? '/objtree';
+  const steps = buildStepGraph(plan.steps.filter((st) => !skip.has(st.stage)), {
+    objtree: root,
+    // Without a tree every file kpipe does not produce is taken to exist: explain shows the shape.
+    isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),
+    ...(extmod ? { outputRoots: [extmod] } : {}),
+  });
+  if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, sources);
+
+  const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;
+  return {
+    pipelineFile, pipelineSource, kconfigSource, sources, registry, kconfig, toolchain,
+    stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
+    ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(extmod ? { extmod } : {}), ...(stateDir ? { stateDir } : {}),
+    warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...plan.warnings],
+  };
+}
+
+/** M=DIR as kbuild takes it: a directory, for an output tree; absolute from here on. */
+function externalModuleDir(dir: string, cwd: string, objtree: string | undefined): string {
+  if (!objtree) throw new KpipeError([error('usage', `M=${dir} needs the output tree the modules are built against: -C DIR (or O=DIR)`)]);
+  const abs = path.resolve(cwd, dir).replace(/\/+$/, '');
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new KpipeError([error('no-extmod', `M=${dir}: ${abs} is not a directory`)]);
+  // kbuild refuses these too ("module directory path cannot contain"): make would split the word.
+  if (/[\s%:]/.test(abs)) throw new KpipeError([error('bad-extmod', `M=${dir}: kbuild cannot build in a directory whose path has a space, '%' or ':' (${abs})`)]);
+  return abs;
+}
+
+/** `--pipeline FILE`, else a kbuild.pipeline in the output tree, else the one shipped with kpipe. */
+function choosePipeline(options: SessionOptions, objtree: string | undefined): { file: string; source: string } {
+  if (options.pipeline) return { file: path.resolve(options.cwd, options.pipeline), source: '--pipeline' };
+  if (objtree && fs.existsSync(path.join(objtree, 'kbuild.pipeline'))) return { file: path.join(objtree, 'kbuild.pipeline'), source: 'the output tree' };
+  return { file: path.join(PACKAGE_ROOT, 'kbuild.pipeline'), source: 'shipped with kpipe' };
+}

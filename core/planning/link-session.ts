@@ -1,0 +1,93 @@
+// The vmlinux link of one stage, as `scripts/link-vmlinux.sh` does it, but with the sequence derived
+// from what plugins ask for instead of written out by hand:
+//   1. plugins tap `beforeLinks` and request temporary links (kallsyms pass 1, BTF);
+//   2. all requests of a round are served by ONE link (they see the same inputs and differ only in
+//      whether they need debug info): seed 004's merge of the BTF and kallsyms links falls out here instead of being special-cased;
+//      `--strip-debug` only when no request needs debug info;
+//   3. each request's `onLinked` adds the steps that read that link and may request the next round;
+//   4. when no request is left, the final link, then `afterLink` taps edit or read the image.
+import type { Command, Step } from './step.js';
+import type { KpipeHooks } from '../hooks.js';
+import type { LinkSession, LinkSpec, StageBuilder, TemporaryLinkRequest, LinkedImage } from '../plugin-api.js';
+import { imageBuilder } from './image-builder.js';
+
+export interface LinkBase {
+  /** The plugin that owns the link command (`link`). */
+  plugin: string;
+  /** Objects every link starts from (before plugins add theirs). */
+  wholeArchive: string[];
+  libraries: string[];
+  /** Inputs that are not on the command line but change the result (the linker script). */
+  implicitInputs: string[];
+  /** Builds the command for a spec: the `vmlinux_link` of link-vmlinux.sh. */
+  command(spec: LinkSpec): Command;
+}
+
+/** The link plan for explain: which requests each temporary link served. */
+export interface LinkRecord {
+  image: LinkedImage;
+  stripDebug: boolean;
+  step: Step;
+}
+
+export function runLinkSession(hooks: KpipeHooks, builder: StageBuilder, base: LinkBase): { final: Step; links: LinkRecord[] } {
+  const stage = builder.stage;
+  const objects = new Map<string, { path: string; order: number }>();
+  let pending: TemporaryLinkRequest[] = [];
+  const links: LinkRecord[] = [];
+
+  const specFor = (output: string, number: number, stripDebug: boolean): LinkSpec => {
+    const current = [...objects.values()].sort((a, b) => a.order - b.order).map((o) => o.path);
+    const spec: LinkSpec = {
+      output,
+      wholeArchive: [...base.wholeArchive],
+      libraries: [...base.libraries],
+      objects: current,
+      flags: [],
+      stripDebug,
+      temporary: number > 0,
+      number,
+    };
+    return hooks.linkSpec.for(stage).call(spec);
+  };
+  const inputsOf = (spec: LinkSpec) => [...spec.wholeArchive, ...spec.libraries, ...spec.objects, ...base.implicitInputs];
+
+  const session: LinkSession = {
+    stage,
+    builder,
+    requestTemporaryLink(request) {
+      pending.push(request);
+    },
+    setLinkObject(key, path, order) {
+      objects.set(key, { path, order });
+    },
+    describeLink(output, stripDebug) {
+      const spec = specFor(output, -1, stripDebug);
+      return { command: base.command(spec), inputs: inputsOf(spec) };
+    },
+  };
+
+  hooks.beforeLinks.for(stage).call(session);
+
+  let number = 0;
+  while (pending.length > 0) {
+    const requests = [...pending].sort((a, b) => a.order - b.order);
+    pending = [];
+    // Every request of a round sees the same objects, and debug info is the only flag a request
+    // sets (stripping is allowed only when nobody needs it), so one link serves the whole round.
+    number += 1;
+    const output = `.tmp_vmlinux${number}`;
+    const stripDebug = requests.every((r) => r.debugInfo === 'not-needed');
+    const spec = specFor(output, number, stripDebug);
+    const step = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
+    const image: LinkedImage = { path: output, number, purposes: requests.map((r) => r.purpose) };
+    step.commands[0]!.note = `temporary link for ${image.purposes.join(' and ')}`;
+    links.push({ image, stripDebug, step });
+    for (const r of requests) r.onLinked(image, session);
+  }
+
+  const spec = specFor(stage, 0, false);
+  const final = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
+  hooks.afterLink.for(stage).call(imageBuilder(final, spec.output));
+  return { final, links };
+}

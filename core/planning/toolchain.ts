@@ -1,0 +1,177 @@
+// kbuild's variables for the link (LD, KBUILD_LDFLAGS, PAHOLE_FLAGS, ...) come from the tree itself,
+// never from kpipe's own guesses: `make run-command` prints them exactly as kbuild would use them, for
+// any architecture and toolchain (CROSS_COMPILE, LLVM=1). One make call costs about a second, so the
+// values are cached in `.kpipe/toolchain.json` and refreshed when what they derive from changes:
+// the .config, the top and arch Makefiles, and the ARCH / CROSS_COMPILE / LLVM given to kpipe.
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { error, KpipeError } from '../diagnostic.js';
+import { shellQuote } from '../shell-quote.js';
+
+/** Every variable a built-in plugin may ask for. Org plugins may ask for more (see `extra`). */
+export const TOOLCHAIN_VARIABLES = [
+  'LD', 'KBUILD_LDFLAGS', 'LDFLAGS_vmlinux', 'KBUILD_LDS', 'KBUILD_VMLINUX_LIBS', 'NM', 'OBJCOPY', 'CC',
+  'NOSTDINC_FLAGS', 'LINUXINCLUDE', 'KBUILD_CPPFLAGS', 'KBUILD_AFLAGS', 'KBUILD_AFLAGS_KERNEL',
+  'PAHOLE', 'PAHOLE_FLAGS', 'MODULE_PAHOLE_FLAGS', 'RESOLVE_BTFIDS', 'KBUILD_LDFLAGS_MODULE', 'LDFLAGS_MODULE',
+  'srctree', 'SRCARCH', 'CONFIG_SHELL', 'KERNELRELEASE', 'MAKE', 'STRIP', 'INSTALL_MOD_STRIP',
+  // The arch post-link checks (arch/*/tools/*_check.sh) are given these, as Makefile.postlink does.
+  'OBJDUMP', 'BASH',
+] as const;
+
+export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];
+
+export interface Toolchain {
+  /** 'tree': read from an output tree; 'placeholder': no tree (explain --profile), values are `$(VAR)`. */
+  readonly kind: 'tree' | 'placeholder';
+  /** The raw value, as make expands it. */
+  value(name: ToolchainVariable): string;
+  /** The value split into argv words, as link-vmlinux.sh's unquoted expansion does. */
+  words(name: ToolchainVariable): string[];
+  /** Where the values came from, for `kpipe explain -v`. */
+  readonly origin: string;
+  /**
+   * The environment kbuild's top Makefile exports to its sub-makes (srctree, KBUILD_CFLAGS, ...), so a
+   * delegated compile (`make -f scripts/Makefile.build obj=init init/version-timestamp.o`) runs as
+   * link-vmlinux.sh runs it, without re-reading the top Makefile (0.1 s instead of 0.8 s).
+   */
+  readonly kbuildEnv: Readonly<Record<string, string>>;
+}
+
+/** The make program and the variables kbuild needs on every call (it does not remember ARCH). */
+export interface MakeEnvironment {
+  make: string;
+  /** ARCH, CROSS_COMPILE, LLVM, KBUILD_BUILD_* ... as given to kpipe, passed to every make call. */
+  env: NodeJS.ProcessEnv;
+  /**
+   * `M=DIR`: an external module directory (absolute). kbuild reads M only from make's command line
+   * (`ifeq ("$(origin M)", "command line")`), so it travels as a word, not in the environment.
+   */
+  extmod?: string;
+}
+
+/** The words every make call of the tree carries besides its targets: `M=DIR` for external modules. */
+export function makeWords(makeEnv: MakeEnvironment): string[] {
+  return makeEnv.extmod ? [`M=${makeEnv.extmod}`] : [];
+}
+
+export function placeholderToolchain(reason: string): Toolchain {
+  return {
+    kind: 'placeholder',
+    origin: reason,
+    value: (name) => `$(${name})`,
+    words: (name) => [`$(${name})`],
+    kbuildEnv: {},
+  };
+}
+
+function treeToolchain(values: Record<string, string>, kbuildEnv: Record<string, string>, origin: string): Toolchain {
+  return {
+    kind: 'tree',
+    origin,
+    kbuildEnv,
+    value: (name) => values[name] ?? '',
+    words: (name) => (values[name] ?? '').split(/\s+/).filter((w) => w.length > 0),
+  };
+}
+
+/** The source tree an O= output tree was configured from (kbuild leaves a `source` symlink). */
+export function srctreeOf(objtree: string): string | undefined {
+  try {
+    return fs.realpathSync(path.join(objtree, 'source'));
+  } catch {
+    const makefile = path.join(objtree, 'Makefile');
+    if (!fs.existsSync(makefile)) return undefined;
+    const m = /^include (.+)\/Makefile$/m.exec(fs.readFileSync(makefile, 'utf8'));
+    return m ? m[1] : fs.existsSync(path.join(objtree, 'Kconfig')) ? objtree : undefined;
+  }
+}
+
+// 3: OBJDUMP and BASH were added (an older cache would answer '' for them).
+const CACHE_VERSION = 3;
+
+interface CachedToolchain {
+  version: number;
+  key: string;
+  values: Record<string, string>;
+  kbuildEnv: Record<string, string>;
+}
+
+/** `stateDir`: where `.kpipe/` lives (the output tree, or the external module directory). */
+export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDir = objtree): Toolchain {
+  const key = cacheKey(objtree, makeEnv);
+  const cacheFile = path.join(stateDir, '.kpipe', 'toolchain.json');
+  try {
+    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CachedToolchain;
+    if (cached.version === CACHE_VERSION && cached.key === key) return treeToolchain(cached.values, cached.kbuildEnv, `${cacheFile} (cached make run-command)`);
+  } catch {
+    // No cache, or an unreadable one: ask make.
+  }
+  const { values, kbuildEnv } = askMake(objtree, makeEnv);
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  const cached: CachedToolchain = { version: CACHE_VERSION, key, values, kbuildEnv };
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
+    fs.renameSync(tmp, cacheFile);
+  } catch {
+    // Only a cache: a read-only or full tree can still be explained (run reports the tree itself).
+    fs.rmSync(tmp, { force: true });
+  }
+  return treeToolchain(values, kbuildEnv, `make -C ${objtree} run-command`);
+}
+
+function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<string, string>; kbuildEnv: Record<string, string> } {
+  // ASCII record separators: a value may hold spaces, quotes or '%', never \x1e. The exported
+  // environment follows as JSON, printed by this very node binary (no GNU `env -0`).
+  const printed = TOOLCHAIN_VARIABLES.map((v) => `"$(${v})"`).join(' ');
+  // make expands `$` in the command it is given: a `$` in node's own path must reach sh as `$`.
+  const dumpEnv = `${shellQuote(process.execPath).replace(/\$/g, '$$$$')} -e 'process.stdout.write(JSON.stringify(process.env))'`;
+  const command = `printf '%s\\036' ${printed}; ${dumpEnv}`;
+  const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, 'run-command', ...makeWords(makeEnv), `KBUILD_RUN_COMMAND=${command}`], {
+    env: makeEnv.env,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (r.error || r.status !== 0) {
+    throw new KpipeError([
+      error('toolchain', `could not read kbuild's variables from ${objtree}`, {
+        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}`,
+      }),
+    ]);
+  }
+  const fields = r.stdout.split('\x1e');
+  const values: Record<string, string> = {};
+  TOOLCHAIN_VARIABLES.forEach((name, i) => {
+    values[name] = (fields[i] ?? '').trim();
+  });
+  const kbuildEnv = JSON.parse(fields[TOOLCHAIN_VARIABLES.length] ?? '{}') as Record<string, string>;
+  // What belonged to that one make call, not to the tree: its jobserver, its level, its command.
+  for (const k of ['KBUILD_RUN_COMMAND', 'MAKELEVEL', 'MFLAGS', 'MAKEOVERRIDES', 'MAKE_TERMOUT', 'MAKE_TERMERR']) delete kbuildEnv[k];
+  kbuildEnv.MAKEFLAGS = 'rR --no-print-directory';
+  return { values, kbuildEnv };
+}
+
+function cacheKey(objtree: string, makeEnv: MakeEnvironment): string {
+  const h = crypto.createHash('sha256');
+  const srctree = srctreeOf(objtree) ?? objtree;
+  const hashFile = (f: string) => {
+    try {
+      h.update(f).update(fs.readFileSync(f));
+    } catch {
+      h.update(`${f}: missing`);
+    }
+  };
+  hashFile(path.join(objtree, '.config'));
+  const arch = makeEnv.env.ARCH ?? '';
+  for (const f of ['Makefile', 'scripts/Makefile.lib', 'scripts/Kbuild.include', 'scripts/Makefile.compiler']) {
+    hashFile(path.join(srctree, f));
+  }
+  for (const dir of fs.existsSync(path.join(srctree, 'arch')) ? fs.readdirSync(path.join(srctree, 'arch')) : []) {
+    if (arch === '' || arch.startsWith(dir) || (dir === 'x86' && /^(x86_64|i386)$/.test(arch))) hashFile(path.join(srctree, 'arch', dir, 'Makefile'));
+  }
+  h.update(`M=${makeEnv.extmod ?? ''}\n`);
+  for (const v of ['ARCH', 'CROSS_COMPILE', 'LLVM', 'CC', 'LD', 'HOSTCC', 'KCFLAGS', 'KAFLAGS', 'INSTALL_MOD_STRIP']) h.update(`${v}=${makeEnv.env[v] ?? ''}\n`);
+  return h.digest('hex');
+}

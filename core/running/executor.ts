@@ -1,0 +1,607 @@
+// `kpipe run`: executes a step graph in an output tree, incrementally and in parallel (ninja's Builder).
+// The executor never decides whether a step is up to date (core/state/up-to-date.ts does, with a reason) and
+// never spawns a process itself (a CommandRunner does). Its own job is the order, the temporaries and
+// the bookkeeping:
+//   - a step is decided only once all its dependencies are done, so it sees their final outputs, and
+//     a dependency that rewrote identical bytes leaves it up to date (early cutoff);
+//   - ready steps that must run wait for a slot (`-j`), the one with the longest remaining chain first;
+//   - outputs are written under temporary names and renamed into place after the step's last command;
+//     only then is the step's record appended to the journal;
+//   - a failure keeps every old output untouched and removes the temporaries; without --keep-going no
+//     new step starts, and the running ones finish;
+//   - an interruption (opts.signal) stops the children, removes temporaries and returns a status the
+//     CLI turns into 130 or 143.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
+import type { Diagnostic } from '../diagnostic.js';
+import { error, KpipeError } from '../diagnostic.js';
+import { absolutePath } from '../paths.js';
+import type { Command, ExecCommand, Step } from '../planning/step.js';
+import { quietLine, stepLabel } from '../planning/step.js';
+import { IndexHeap } from '../planning/index-heap.js';
+import type { StepGraph } from '../planning/step-graph.js';
+import { criticalPathLengths, subgraphFor } from '../planning/step-graph.js';
+import type { Reason } from '../state/up-to-date.js';
+import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
+import { StateStore } from '../state/state-store.js';
+import { FileProbe } from '../state/file-probe.js';
+import type { FileRecord } from '../state/file-state.js';
+import { hashAndStat } from '../state/file-state.js';
+import { TempOutputs, tempBase } from './temp-outputs.js';
+import type { CommandRunner, RunOutcome } from './runner.js';
+import { SpawnRunner } from './runner.js';
+import type { Progress, Verbosity } from './progress.js';
+import { createProgress } from './progress.js';
+import { acquireTreeLock, type TreeLock } from './lock.js';
+import { getBuiltin } from './builtins.js';
+import { shellJoin, shellQuote } from '../shell-quote.js';
+import type { Outcome, RunLog, RunLogStep, RunStatus } from './run-log.js';
+import { runLogStep, writeRunLog } from './run-log.js';
+import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
+import { treeUnwritable } from './fs-failure.js';
+import { ProcessNotes, reapOrphans } from './orphans.js';
+
+export interface RunOptions {
+  /** The output tree (absolute, or relative to the current directory). */
+  objtree: string;
+  /** Where `.kpipe/` (lock, state, last-run.json) lives: the output tree unless given (`M=DIR`). */
+  stateDir?: string;
+  /** The source tree, for commands with `cwd: 'srctree'`. */
+  srctree?: string;
+  /** Commands running at once (`-j`). */
+  jobs: number;
+  /** Go on with the steps that do not depend on a failed one. */
+  keepGoing: boolean;
+  verbosity: Verbosity;
+  /** Run only what these outputs (any spelling) or step ids need. */
+  targets?: string[];
+  /** Environment kpipe adds for every command (ARCH, CROSS_COMPILE, ...); part of each step's identity. */
+  env?: Record<string, string>;
+  /** Abort to interrupt (see core/running/interrupt.ts); its reason (`'SIGINT'`, `'SIGTERM'`) picks the exit code. */
+  signal?: AbortSignal;
+  /** Where progress and tool output go (default: process.stdout). */
+  out?: Writable;
+  /** Default: the real runner, spawning processes. */
+  runner?: CommandRunner;
+  /** Spinner or lines; by default the spinner when `out` is a terminal. */
+  interactive?: boolean;
+  /** When another run holds the tree: wait for it (default) or stop with a `locked` error. */
+  lock?: 'wait' | 'fail';
+  /** `--step-timeout`: a step still running after this many seconds fails, its process groups killed. */
+  stepTimeoutSeconds?: number;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  /** 0 ok, 1 a step failed (or the tree is locked), 2 bad targets, 128+N interrupted by signal N. */
+  exitCode: number;
+  diagnostics: Diagnostic[];
+  /** What .kpipe/last-run.json holds (absent only when the run never got the tree's lock). */
+  log?: RunLog;
+}
+
+export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunResult> {
+  const objtree = path.resolve(opts.objtree);
+  const stateDir = path.resolve(opts.stateDir ?? objtree);
+  if (objtree !== graph.objtree) throw new Error(`runSteps: graph was built for ${graph.objtree}, not ${objtree}`);
+  if (opts.targets && opts.targets.length > 0) {
+    const sub = subgraphFor(graph, opts.targets);
+    if (sub.diagnostics.length > 0) return { status: 'failed', exitCode: 2, diagnostics: sub.diagnostics };
+    graph = sub.graph;
+  }
+  graph.deps.forEach((ds, i) => {
+    if (ds.some((d) => d >= i)) throw new KpipeError([error('step-cycle', 'runSteps: the step graph has a cycle; build it with buildStepGraph and check its diagnostics')]);
+  });
+  const progress = await createProgress({ out: opts.out ?? process.stdout, verbosity: opts.verbosity, ...(opts.interactive !== undefined ? { interactive: opts.interactive } : {}) });
+
+  let lock: TreeLock;
+  try {
+    lock = await acquireTreeLock(stateDir, {
+      mode: opts.lock ?? 'wait',
+      command: 'kpipe run',
+      onWait: (_holder, message) => progress.note(message),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (e) {
+    if (e instanceof KpipeError) return { status: 'failed', exitCode: e.exitCode, diagnostics: e.diagnostics };
+    if ((e as Error).name === 'AbortError') return { status: 'interrupted', exitCode: exitCodeFor(opts.signal), diagnostics: [] };
+    const unwritable = treeUnwritable(e, objtree);
+    if (unwritable) return { status: 'failed', exitCode: 1, diagnostics: [unwritable] };
+    throw e;
+  }
+  let run: Run | undefined;
+  try {
+    // Tools a killed run left behind would go on writing while this one decides: stop them first.
+    const reaped = await reapOrphans(stateDir);
+    if (reaped > 0 && opts.verbosity === 'verbose') progress.note(`kpipe: stopped ${reaped} process group(s) a killed run left running`);
+    const store = StateStore.load(stateDir);
+    // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
+    if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
+    run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress);
+    run.removeLeftoversOfKilledRuns();
+    const log = await run.execute();
+    store.close();
+    writeRunLog(log, stateDir);
+    const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
+    return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
+  } catch (e) {
+    // The state store and run log fail only when the tree cannot be written (full, read-only): the
+    // steps' own reports stay, and the journal records what did finish (a lost record costs a rerun).
+    const unwritable = treeUnwritable(e, objtree);
+    if (!unwritable) throw e;
+    return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
+  } finally {
+    lock.release();
+  }
+}
+
+function exitCodeFor(signal: AbortSignal | undefined): number {
+  return EXIT_CODE_FOR_SIGNAL[String(signal?.reason)] ?? 130;
+}
+
+/** The outcome of running one step. */
+type StepEnd = { kind: 'ok'; unchanged: boolean } | { kind: 'failed'; diagnostic: Diagnostic } | { kind: 'interrupted' };
+
+/**
+ * One execution of a graph. A step is waiting (`remaining` dependencies > 0), then ready (decided at
+ * once), then queued for a slot if it must run, then running, and ends with an outcome.
+ */
+class Run {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly steps: readonly Step[];
+  private readonly n: number;
+  private readonly remaining: Int32Array;
+  private readonly reasons: (Reason | undefined)[];
+  private readonly outcomes: (Outcome | undefined)[];
+  private readonly durations: Float64Array;
+  /** Longest remaining chain per step, computed when the first step must run (a no-op never does). */
+  private priorityCache: number[] | undefined;
+  private readonly ready: number[] = [];
+  private readonly queue: IndexHeap;
+  private readonly probe: FileProbe;
+  private readonly runner: CommandRunner;
+  private readonly abort = new AbortController();
+  /** Unique per run: names this run's temporaries. */
+  private readonly tag = `${process.pid.toString(36)}${crypto.randomBytes(3).toString('hex')}`;
+  private readonly madeDirs = new Set<string>();
+  private readonly identities = new Map<string, string>();
+  private readonly identityContext: ReturnType<typeof runContext>;
+  private readonly tempListings = new Map<string, Map<string, string[]>>();
+  private running = 0;
+  private stopping = false;
+  private settle: (() => void) | undefined;
+  private readonly startedAt = new Date();
+
+  constructor(
+    private readonly graph: StepGraph,
+    private readonly store: StateStore,
+    private readonly objtree: string,
+    private readonly opts: RunOptions,
+    private readonly progress: Progress,
+  ) {
+    this.steps = graph.steps;
+    this.n = this.steps.length;
+    this.remaining = new Int32Array(this.n);
+    this.reasons = new Array(this.n);
+    this.outcomes = new Array(this.n);
+    this.durations = new Float64Array(this.n);
+    this.probe = new FileProbe(objtree, store);
+    this.identityContext = runContext({ ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) });
+    this.runner = opts.runner ?? new SpawnRunner();
+    this.queue = new IndexHeap((a, b) => {
+      // Longest remaining chain first; among equals, plan order.
+      const p = (this.priorityCache ??= this.measuredCriticalPath());
+      return p[a]! !== p[b]! ? p[a]! > p[b]! : a < b;
+    });
+    if (opts.signal) {
+      const signal = opts.signal;
+      if (signal.aborted) this.abort.abort(signal.reason);
+      else signal.addEventListener('abort', () => this.interrupt(signal.reason), { once: true });
+    }
+  }
+
+  /** A run killed with -9 left temporaries and scratch files behind; its journal says which. */
+  removeLeftoversOfKilledRuns(): void {
+    for (const pending of this.store.pendingSteps()) {
+      for (const f of pending.files) fs.rmSync(absolutePath(f, this.objtree), { force: true });
+      this.store.endStep(pending.id, pending.tag);
+    }
+  }
+
+  execute(): Promise<RunLog> {
+    const started = performance.now();
+    this.progress.start(this.n);
+    for (let i = 0; i < this.n; i++) {
+      this.remaining[i] = this.graph.deps[i]!.length;
+      if (this.remaining[i] === 0) this.ready.push(i);
+    }
+    return new Promise<void>((resolve) => {
+      this.settle = resolve;
+      this.pump();
+    }).then(() => this.finish(performance.now() - started));
+  }
+
+  private get interrupted(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private interrupt(reason: unknown): void {
+    this.stopping = true;
+    this.abort.abort(reason);
+    queueMicrotask(() => this.pump());
+  }
+
+  /**
+   * Decides every ready step (up-to-date ones complete at once and release their dependents), then
+   * fills free slots from the queue. Re-entered whenever a step ends.
+   */
+  private pump(): void {
+    while (!this.stopping && this.ready.length > 0) this.decideStep(this.ready.pop()!);
+    while (!this.stopping && this.running < Math.max(1, this.opts.jobs) && this.queue.size > 0) this.startStep(this.queue.pop());
+    if (this.running === 0 && (this.stopping || (this.ready.length === 0 && this.queue.size === 0))) {
+      const settle = this.settle;
+      this.settle = undefined;
+      settle?.();
+    }
+  }
+
+  private decideStep(i: number): void {
+    const step = this.steps[i]!;
+    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe);
+    this.reasons[i] = reason;
+    if (reason.kind === 'up-to-date') {
+      this.complete(i, 'up-to-date');
+    } else if (reason.kind === 'input-missing') {
+      this.fail(
+        i,
+        error('missing-input', `${labelText(step)}: input ${reason.path} does not exist (step ${step.id}, stage ${step.stage}, plugin ${step.plugin})`, {
+          plugin: step.plugin,
+          hint: 'it is not produced by any step of the plan, so it must exist before the run',
+        }),
+      );
+    } else {
+      this.queue.push(i);
+    }
+  }
+
+  private startStep(i: number): void {
+    this.running++;
+    const step = this.steps[i]!;
+    this.progress.stepStarted(step);
+    const t0 = performance.now();
+    this.runStep(step)
+      .catch((e: unknown): StepEnd => ({
+        kind: 'failed',
+        diagnostic: error('step-failed', `${labelText(step)} failed (step ${step.id}, stage ${step.stage}, plugin ${step.plugin}): ${(e as Error).message}`, {
+          plugin: step.plugin,
+        }),
+      }))
+      .then((end) => {
+        this.running--;
+        this.durations[i] = performance.now() - t0;
+        if (end.kind === 'ok' && !end.unchanged) this.announceDelegated(step);
+        if (end.kind === 'ok') this.complete(i, end.unchanged ? 'built-unchanged' : 'built');
+        else if (end.kind === 'failed') this.fail(i, end.diagnostic);
+        else {
+          this.outcomes[i] = 'interrupted';
+          this.progress.stepDone(step);
+        }
+        this.pump();
+      });
+  }
+
+  /** The quiet lines of a delegated step whose outputs kbuild changed (held back until now). */
+  private announceDelegated(step: Step): void {
+    if (!step.delegated || this.opts.verbosity !== 'normal') return;
+    for (const c of step.commands) if (c.label) this.progress.note(quietLine(c.label));
+  }
+
+  private complete(i: number, outcome: Outcome): void {
+    this.outcomes[i] = outcome;
+    this.progress.stepDone(this.steps[i]!);
+    for (const d of this.graph.dependents[i]!) if (--this.remaining[d]! === 0) this.ready.push(d);
+  }
+
+  private fail(i: number, diagnostic: Diagnostic): void {
+    this.outcomes[i] = 'failed';
+    this.diagnostics.push(diagnostic);
+    this.progress.stepDone(this.steps[i]!);
+    if (!this.opts.keepGoing) this.stopping = true;
+  }
+
+  private identity(step: Step): string {
+    let id = this.identities.get(step.id);
+    if (id === undefined) this.identities.set(step.id, (id = sha256(identityText(step, this.identityContext))));
+    return id;
+  }
+
+  /** Runs the commands of a step that must run, on temporaries, and puts the outputs in place. */
+  private async runStep(step: Step): Promise<StepEnd> {
+    const t0 = performance.now();
+    // What the step reads, as it is now that its dependencies are done: this is what the record keeps.
+    const inputs: string[] = [];
+    for (const p of step.inputs) {
+      const h = this.probe.hash(p);
+      if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `input ${p} does not exist`) };
+      inputs.push(p, h);
+    }
+    const previous = this.store.step(step.id);
+    const temps = step.delegated ? undefined : new TempOutputs(step.outputs, this.objtree, this.tag);
+    const scratch = step.scratch ?? [];
+    for (const o of step.outputs) this.makeDir(path.dirname(absolutePath(o, this.objtree)));
+    if (temps) {
+      this.removeStrayTemporaries(step);
+      this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
+    }
+    let end: StepEnd | undefined;
+    const deadline = this.deadline();
+    try {
+      for (const command of step.commands) {
+        if (this.interrupted) return (end = { kind: 'interrupted' });
+        end = await this.runCommand(step, command, temps, deadline.signal);
+        if (deadline.expired()) return (end = { kind: 'failed', diagnostic: this.timedOut(step, command, end) });
+        if (end) return end;
+      }
+      if (this.interrupted) return (end = { kind: 'interrupted' });
+      if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
+      return (end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0));
+    } finally {
+      deadline.dispose();
+      for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
+      if (end?.kind !== 'ok') {
+        if (temps) {
+          for (const t of temps.temps.values()) fs.rmSync(absolutePath(t, this.objtree), { force: true });
+          this.store.endStep(step.id, this.tag);
+        }
+        // kbuild may have half-written its outputs in place: measure them again when next asked.
+        for (const o of step.outputs) this.probe.forget(o);
+      }
+    }
+  }
+
+  /**
+   * The signal a step's commands run under: the run's own, plus `--step-timeout`. Aborting it makes the
+   * runner stop the command's whole process group (SIGTERM, then SIGKILL), as an interruption does.
+   */
+  private deadline(): { signal: AbortSignal; expired: () => boolean; dispose: () => void } {
+    const seconds = this.opts.stepTimeoutSeconds;
+    if (seconds === undefined) return { signal: this.abort.signal, expired: () => false, dispose: () => {} };
+    const controller = new AbortController();
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort('step-timeout');
+    }, seconds * 1000);
+    const follow = () => controller.abort(this.abort.signal.reason);
+    if (this.abort.signal.aborted) follow();
+    else this.abort.signal.addEventListener('abort', follow, { once: true });
+    return {
+      signal: controller.signal,
+      expired: () => expired && !this.interrupted,
+      dispose: () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', follow);
+      },
+    };
+  }
+
+  /** The command's own failure report (its command line and output so far), as a timeout. */
+  private timedOut(step: Step, command: Command, end: StepEnd | undefined): Diagnostic {
+    const seconds = this.opts.stepTimeoutSeconds!;
+    const how = `timed out after ${seconds} s (--step-timeout ${seconds}); its processes were killed`;
+    const label = command.label ?? stepLabel(step);
+    const cause = end?.kind === 'failed' ? end.diagnostic : undefined;
+    return error('step-timeout', `${label.tag} ${label.target} ${how} (step ${step.id}, stage ${step.stage}, plugin ${cause?.plugin ?? step.plugin})`, {
+      plugin: cause?.plugin ?? step.plugin,
+      related: cause?.related ?? [],
+    });
+  }
+
+  /** Runs one command; returns an end only when the step cannot go on. */
+  private async runCommand(step: Step, command: Command, temps: TempOutputs | undefined, signal: AbortSignal): Promise<StepEnd | undefined> {
+    const action = command.action;
+    if (action.kind === 'builtin') {
+      this.progress.command(step, command, `kpipe builtin ${shellJoin([action.name, ...action.args])}`);
+      const fn = getBuiltin(action.name);
+      if (!fn) return { kind: 'failed', diagnostic: this.stepError(step, command, `unknown builtin '${action.name}'`) };
+      try {
+        await fn([...action.args], {
+          objtree: this.objtree,
+          resolve: (p) => (temps ? temps.resolve(p) : absolutePath(p, this.objtree)),
+          signal,
+          env: this.commandEnv(undefined),
+        });
+      } catch (e) {
+        if (this.interrupted) return { kind: 'interrupted' };
+        return { kind: 'failed', diagnostic: this.stepError(step, command, 'failed', e instanceof Error ? e.message : String(e)) };
+      }
+      return undefined;
+    }
+
+    const display = displayCommand(action, this.opts.srctree);
+    // kbuild prints `CC init/version-timestamp.o` only when it compiles: a delegated step's quiet line
+    // waits until we know whether kbuild changed anything (see announceDelegated).
+    if (!(step.delegated && this.opts.verbosity === 'normal')) this.progress.command(step, command, display);
+    let cwd = this.objtree;
+    if (action.cwd === 'srctree') {
+      if (!this.opts.srctree) return { kind: 'failed', diagnostic: this.stepError(step, command, 'runs in the source tree, but no source tree is known') };
+      cwd = path.resolve(this.opts.srctree);
+    }
+    if (temps && action.inPlace !== undefined && !fs.existsSync(temps.tempAbsolute(action.inPlace))) {
+      // Never let an in-place tool work on the file a previous run left: that is seed 002's bug.
+      return { kind: 'failed', diagnostic: this.stepError(step, command, `edits ${action.inPlace} in place, but no earlier command of the step wrote it`) };
+    }
+    const argv = temps ? temps.substitute(action.argv, cwd) : action.argv;
+    const stdoutFile = action.stdout === undefined ? undefined : temps ? temps.resolve(action.stdout) : absolutePath(action.stdout, this.objtree);
+    const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, signal);
+    if (this.interrupted) return { kind: 'interrupted' };
+    if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
+      return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
+    }
+    // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
+    if (outcome.output !== '' && !action.quietOnSuccess) this.progress.output(outcome.output);
+    return undefined;
+  }
+
+  private baseEnv: NodeJS.ProcessEnv | undefined;
+  /** The process environment, then kpipe's (ARCH, ...), then the command's own. */
+  private commandEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+    this.baseEnv ??= { ...process.env, ...this.opts.env };
+    return extra ? { ...this.baseEnv, ...extra } : this.baseEnv;
+  }
+
+  /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */
+  private putInPlace(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {
+    const fresh: [string, FileRecord][] = [];
+    for (const o of step.outputs) {
+      const rec = hashAndStat(temps.tempAbsolute(o));
+      if (!rec) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `its commands succeeded but did not write ${o}`) };
+      // kpipe wrote it a moment ago: the racy-stat caution is for files others write.
+      fresh.push([o, { ...rec, trusted: true }]);
+    }
+    for (const o of step.outputs) fs.renameSync(temps.tempAbsolute(o), absolutePath(o, this.objtree));
+    const outputs: string[] = [];
+    for (const [o, rec] of fresh) {
+      this.probe.wrote(o, rec);
+      outputs.push(o, rec.hash);
+    }
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, [], this.tag);
+    return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
+  }
+
+  /** kbuild wrote the outputs in place; hash them (unchanged stat: unchanged hash) and record. */
+  private recordDelegated(step: Step, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {
+    const outputs: string[] = [];
+    for (const o of step.outputs) {
+      this.probe.forget(o);
+      const h = this.probe.hash(o);
+      if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `kbuild succeeded but did not write ${o}`) };
+      outputs.push(o, h);
+    }
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, []);
+    return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
+  }
+
+  private stepError(step: Step, command: Command | undefined, how: string, output?: string): Diagnostic {
+    const label = command?.label ?? stepLabel(step);
+    const plugin = command?.plugin ?? step.plugin;
+    const related = [];
+    if (command) {
+      const a = command.action;
+      related.push({ message: `command: ${a.kind === 'exec' ? displayCommand(a, this.opts.srctree) : `kpipe builtin ${shellJoin([a.name, ...a.args])}`}` });
+    }
+    if (output !== undefined && output.trim() !== '') related.push({ message: `output:\n${output.trimEnd()}` });
+    return error('step-failed', `${label.tag} ${label.target} failed: ${how} (step ${step.id}, stage ${step.stage}, plugin ${plugin})`, {
+      plugin,
+      related,
+    });
+  }
+
+  private makeDir(dir: string): void {
+    if (this.madeDirs.has(dir)) return;
+    fs.mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
+  /** Temporaries of this step's outputs from earlier runs (a tool orphaned by `kill -9` may add one late). */
+  private removeStrayTemporaries(step: Step): void {
+    for (const o of step.outputs) {
+      const dir = path.dirname(absolutePath(o, this.objtree));
+      let listing = this.tempListings.get(dir);
+      if (!listing) {
+        listing = new Map();
+        for (const entry of fs.readdirSync(dir)) {
+          const base = tempBase(entry);
+          if (base !== undefined) (listing.get(base) ?? listing.set(base, []).get(base)!).push(entry);
+        }
+        this.tempListings.set(dir, listing);
+      }
+      const base = path.basename(o);
+      for (const entry of listing.get(base) ?? []) fs.rmSync(path.join(dir, entry), { force: true });
+      listing.delete(base);
+    }
+  }
+
+  /** Critical path in measured milliseconds where the journal knows the steps' last durations. */
+  private measuredCriticalPath(): number[] {
+    const known: number[] = [];
+    for (const s of this.steps) {
+      const r = this.store.step(s.id);
+      if (r) known.push(r.durationMs);
+    }
+    known.sort((a, b) => a - b);
+    const typical = known.length > 0 ? Math.max(1, known[known.length >> 1]!) : 1;
+    return criticalPathLengths(this.steps, this.graph.dependents, (s) => {
+      const r = this.store.step(s.id);
+      return r ? Math.max(1, r.durationMs) : typical * Math.max(1, s.commands.length);
+    });
+  }
+
+  private finish(durationMs: number): RunLog {
+    const entries: RunLogStep[] = [];
+    let ran = 0;
+    let upToDate = 0;
+    let failed = 0;
+    for (let i = 0; i < this.n; i++) {
+      let outcome = this.outcomes[i];
+      if (outcome === undefined) {
+        const blocked = this.graph.deps[i]!.some((d) => this.outcomes[d] === 'failed' || this.outcomes[d] === 'dependency-failed');
+        outcome = this.outcomes[i] = blocked ? 'dependency-failed' : 'not-run';
+      }
+      if (outcome === 'up-to-date') upToDate++;
+      else if (outcome === 'built' || outcome === 'built-unchanged') ran++;
+      else if (outcome === 'failed') failed++;
+      entries.push(runLogStep(this.steps[i]!, outcome, this.reasons[i], this.durations[i]!));
+    }
+    const incomplete = entries.some((e) => e.outcome === 'interrupted' || e.outcome === 'not-run');
+    const status: RunStatus = this.interrupted && incomplete ? 'interrupted' : failed > 0 || this.diagnostics.length > 0 ? 'failed' : 'ok';
+    const seconds = (durationMs / 1000).toFixed(1);
+    this.progress.finish(
+      status === 'ok'
+        ? `${ran} of ${this.n} steps ran, ${upToDate} up to date (${seconds} s)`
+        : status === 'failed'
+          ? `${failed} step(s) failed; ${ran} ran, ${upToDate} up to date (${seconds} s)`
+          : `interrupted (${seconds} s)`,
+      status === 'ok',
+    );
+    return {
+      version: 1,
+      objtree: this.objtree,
+      startedAt: this.startedAt.toISOString(),
+      durationMs: Math.round(durationMs),
+      status,
+      jobs: this.opts.jobs,
+      targets: this.opts.targets ?? [],
+      counts: { total: this.n, ran, upToDate, failed },
+      steps: entries,
+    };
+  }
+}
+
+function labelText(step: Step): string {
+  const l = stepLabel(step);
+  return `${l.tag} ${l.target}`;
+}
+
+function sameOutputs(before: readonly string[] | undefined, after: readonly string[]): boolean {
+  return before !== undefined && before.length === after.length && before.every((x, k) => x === after[k]);
+}
+
+function howItFailed(o: RunOutcome): string {
+  if (o.spawnError !== undefined) return o.spawnError;
+  if (o.signal) return `killed by ${o.signal}`;
+  return `exited with status ${o.exitCode}`;
+}
+
+/** The command as a person would type it (`make V=1` style): declared paths, not temporaries. */
+export function displayCommand(a: ExecCommand, srctree?: string): string {
+  const env = a.env ? Object.entries(a.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('') : '';
+  const redirect = a.stdout !== undefined ? ` > ${shellQuote(a.stdout)}` : '';
+  const cd = a.cwd === 'srctree' ? `cd ${shellQuote(srctree ?? '$srctree')} && ` : '';
+  return `${cd}${env}${shellJoin(a.argv)}${redirect}`;
+}
+
+/** Max-heap of step indices: longest critical path first, then graph order. */
