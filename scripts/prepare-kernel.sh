@@ -23,6 +23,14 @@ config="$here/configs/$profile.config"
 [ -f "$config" ] || { echo "prepare-kernel: no profile configs/$profile.config" >&2; exit 2; }
 kernel_deps
 line=$(profile_line "$config")
+# One process at a time per kernel line (its shared source and trees; test/helpers/kernel-tree.ts's
+# holdLineLock), unless our caller holds the lock already.
+lockvar=KPIPE_LINE_LOCKED_${line/./_}
+if [ -z "${!lockvar:-}" ]; then
+  mkdir -p "$KPIPE_CACHE/locks"
+  export "$lockvar=1"
+  exec flock "$KPIPE_CACHE/locks/linux-$line.lock" "$0" "$@"
+fi
 src=$(kernel_source "$line")
 version=$(kernel_source_version "$line")
 # Symbols the tree's Kconfig does not know (MODULE_HASHES) are dropped by olddefconfig, so profiles

@@ -2,7 +2,7 @@
 // ~/.cache/kpipe), restored from its pristine copy at the same path before each link (an output tree
 // is path-sensitive, DESIGN.md section 4), and kbuild's own link outputs saved once per tree as the
 // reference kpipe must equal byte for byte.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
@@ -46,7 +46,46 @@ export function isCrossProfile(profile: string): boolean {
   return !profile.startsWith('x86_64-');
 }
 
+/** The kernel line of a profile: the `# kernel-line: 6.1` comment of its .config, else 6.12. */
+export function profileLine(profile: string): string {
+  const config = fs.readFileSync(path.join(PACKAGE_ROOT, 'configs', `${profile}.config`), 'utf8');
+  return /^# kernel-line: *(\S+)/m.exec(config)?.[1] ?? '6.12';
+}
+
+const heldLines = new Set<string>();
+
+/**
+ * Kernel trees are path-sensitive and share one unpacked source per line (withPanicEdit edits it), so
+ * two processes that compile, restore or link trees of one line must not overlap: developers' and
+ * helpers' test runs, benchmarks and scripts/prepare-kernel.sh all take `locks/linux-<line>.lock`
+ * with flock(1). The holder is a small `flock` child that lives as long as this process (it polls our
+ * pid), so the lock is released even after a `kill -9`. Held once per line per process, until exit.
+ */
+export function holdLineLock(line: string): void {
+  if (heldLines.has(line) || process.env[`KPIPE_LINE_LOCKED_${line.replace('.', '_')}`]) return;
+  const cache = process.env['KPIPE_CACHE'] ?? path.join(process.env['HOME'] ?? '/root', '.cache', 'kpipe');
+  const dir = path.join(cache, 'locks');
+  fs.mkdirSync(dir, { recursive: true });
+  const ready = path.join(dir, `linux-${line}.ready.${process.pid}`);
+  fs.rmSync(ready, { force: true });
+  const holder = spawn('flock', [path.join(dir, `linux-${line}.lock`), 'sh', '-c',
+    `: > "$1"; while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`, 'sh', ready], { stdio: 'ignore', detached: true });
+  holder.unref();
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  let waited = 0;
+  while (!fs.existsSync(ready)) {
+    if (waited === 10) process.stderr.write(`kernel-tree: waiting for another run's use of the Linux ${line} trees (${dir})\n`);
+    Atomics.wait(wait, 0, 0, 500);
+    waited++;
+  }
+  fs.rmSync(ready, { force: true });
+  heldLines.add(line);
+  // Our own scripts (prepare-kernel.sh) must not wait for the lock this process holds.
+  process.env[`KPIPE_LINE_LOCKED_${line.replace('.', '_')}`] = '1';
+}
+
 export function prepareTree(profile = 'x86_64-reference'): KernelTree {
+  holdLineLock(profileLine(profile));
   const cross = isCrossProfile(profile);
   const script = path.join(PACKAGE_ROOT, cross ? 'scripts/cross-tree.sh' : 'scripts/prepare-kernel.sh');
   const dir = run(['bash', script, profile], { stdio: ['ignore', 'pipe', 'inherit'] }).trim();
