@@ -5,7 +5,7 @@
 // first (a statement ends at a newline outside braces), so an error never spills from one statement
 // into the next, and chevrotain's own recovery (token insertion and deletion, re-sync inside a
 // block's lines) only has to work within one statement.
-import { CstParser, EOF, type CstNode, type IToken } from 'chevrotain';
+import { CstParser, EOF, type CstNode, type IToken } from './chevrotain.js';
 import {
   allTokens,
   AndAnd,

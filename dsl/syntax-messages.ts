@@ -1,7 +1,7 @@
 // chevrotain's errorMessageProvider, speaking the user's words: "expected a stage name after
 // 'stage' but found '{'" rather than "Expecting token of type --> Name <--". The provider only
 // returns strings, so the "did you mean" advice it finds is kept per token for parseStatement.
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from './chevrotain.js';
 import { suggest } from '../core/suggest.js';
 import {
   AndAnd,

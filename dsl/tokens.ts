@@ -1,6 +1,6 @@
 // The tokens of kbuild.pipeline. The language is newline-significant (a statement ends at the end
 // of its line), so Newline is a real token; spaces, tabs and `#` comments are skipped.
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type IToken, type TokenType } from './chevrotain.js';
 
 /** A span of the text with what is wrong there; turned into a Diagnostic by the caller. */
 export interface SyntaxProblem {
