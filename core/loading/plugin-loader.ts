@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { cosmiconfig } from 'cosmiconfig';
 import { error, KpipeError, type Diagnostic, type SourceRange } from '../diagnostic.js';
 import { LineIndex } from '../../dsl/line-index.js';
 import type { KpipePlugin, PluginOptionValue } from '../plugin-api.js';
 import { builtinRegistry, type PluginOrigin, type PluginRegistry } from './plugin-registry.js';
+import { mayHaveConfig } from './config-presence.js';
 
 // cosmiconfig's defaults have no `kpipe.config.json`; the README promises it, so list every place.
 const SEARCH_PLACES = ['package.json', '.kpiperc', '.kpiperc.json', '.kpiperc.yaml', '.kpiperc.yml', '.kpiperc.js', '.kpiperc.mjs', 'kpipe.config.json', 'kpipe.config.js', 'kpipe.config.mjs', 'kpipe.config.cjs'];
@@ -30,6 +30,9 @@ export interface LoadedPlugins {
 export async function loadPlugins(searchFrom: string): Promise<LoadedPlugins> {
   const registry = builtinRegistry();
   const sources = new Map<string, string>();
+  // cosmiconfig costs more to load than most runs spend planning: load it only when it may find something.
+  if (!mayHaveConfig('kpipe', SEARCH_PLACES, searchFrom)) return { registry, sources };
+  const { cosmiconfig } = await import('cosmiconfig');
   const found = await cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces: SEARCH_PLACES }).search(searchFrom).catch((e: unknown) => {
     throw new KpipeError([error('config', `cannot read the kpipe config file: ${firstLine(e)}`)]);
   });

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPipeline } from '../../dsl/load.js';
+import { loadPipelineCached } from '../../dsl/load-cached.js';
 import { error, hasErrors, KpipeError, type Diagnostic } from '../diagnostic.js';
 import { loadKconfig, type Kconfig } from '../planning/kconfig.js';
 import { loadToolchain, placeholderToolchain, srctreeOf, type MakeEnvironment, type Toolchain } from '../planning/toolchain.js';
@@ -72,7 +72,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const stateDir = extmod ?? objtree;
   const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
   const { registry, sources: configSources } = await loadPlugins(objtree ?? options.cwd);
-  const loaded = loadPipeline(pipelineFile, { knownPlugins: registry.names() });
+  const loaded = await loadPipelineCached(pipelineFile, { knownPlugins: registry.names() });
   // The config file's text too: a plugin diagnostic may point at its entry there.
   const sources = new Map([...loaded.sources, ...configSources]);
   if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, sources);
