@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createHooks, type HookName } from '../hooks.js';
 import { traceHooks, type Cursor } from '../loading/hook-trace.js';
 import { error, KpipeError, type Diagnostic, type SourceRange } from '../diagnostic.js';
-import { canonicalPath } from '../paths.js';
+import { canonicalFast as canonicalPath } from '../canonical-fast.js';
 import type { Kconfig } from './kconfig.js';
 import type { MakeEnvironment, Toolchain } from './toolchain.js';
 import type { PluginOptionValue } from './stage-graph.js';
@@ -47,7 +47,9 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
   const warnings: Diagnostic[] = [];
   const steps: Step[] = [];
   const published = new Map<string, { path: string; stage: string }>();
-  const root = input.objtree ?? '/objtree';
+  // Absolute and normalised, as canonicalFast needs: plugins' paths are
+  // mostly canonical already, and the slow path (resolve + relative) was a tenth of a replan.
+  const root = path.resolve(input.objtree ?? '/objtree');
   const canonical = (p: string) => canonicalPath(p, root);
 
   const guard = (plugin: string, hook: string, range: SourceRange | undefined, fn: () => void) => {
