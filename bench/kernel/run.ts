@@ -3,7 +3,10 @@
 // no-op and after a string-literal edit of kernel/panic.c; external modules (test/fixtures/extmod,
 // `make M=DIR modules` against `kpipe run M=DIR`), full and no-op; plus ninja running kpipe's
 // exported graph for the no-op. Prints medians and ratios against kbuild measured in the same run.
-//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS]
+//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS] [SCENARIO-SUBSTRING]
+// Each figure is wall time; CPU time (user + system of the command and its children, which a loaded
+// machine inflates far less) is printed beside it. KPIPE_BASELINE=/path/to/other/bin/kpipe.js adds a
+// column for another kpipe measured in the same run (alternating), e.g. main's before a change.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,13 +15,20 @@ import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, env, prepareTree, restore, withPanicEdit, type KernelTree } from '../../test/helpers/kernel-tree.js';
 
 const reps = Number(process.argv[2] ?? 3);
-const KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
+const only = process.argv[3];
+let KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
+const BASELINE = process.env.KPIPE_BASELINE;
+const cpuFile = path.join(os.tmpdir(), `kpipe-bench-cpu-${process.pid}`);
+/** CPU seconds of the last timed command (GNU time's %U + %S: the command and its children). */
+let lastCpu = 0;
 
 function timed(argv: string[], cwd: string): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env: env(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', ...argv], { cwd, env: env(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
+  const [u, s] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  lastCpu = u! + s!;
   return seconds;
 }
 
@@ -41,6 +51,12 @@ function scenarios(tree: KernelTree): Scenario[] {
       kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => (compilePhase(tree), kpipe('--skip', 'compile')))),
     },
     { name: 'no-op whole build (make vmlinux modules | kpipe run with its compile stage)', kbuild: () => make(tree.out), kpipe: () => kpipe() },
+    {
+      // The daily loop: a one-line .c edit, then one command compiles and links (timed together).
+      name: 'panic.c string edit, compile + link (make vmlinux modules | kpipe run)',
+      kbuild: () => (restore(tree), make(tree.out), withPanicEdit(tree, () => make(tree.out))),
+      kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => kpipe())),
+    },
     ...externalModules(tree),
   ];
 }
@@ -67,18 +83,31 @@ function externalModules(tree: KernelTree): Scenario[] {
 
 const tree = prepareTree('x86_64-reference');
 console.log(`tree: ${tree.out}\nrepetitions: ${reps} (median shown)\n`);
-console.log('scenario'.padEnd(78), 'kbuild s', ' kpipe s', ' kpipe/kbuild');
-for (const s of scenarios(tree)) {
-  const k: number[] = [];
-  const p: number[] = [];
+console.log(`load: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log('scenario'.padEnd(78), 'kbuild s (cpu)', ' kpipe s (cpu)', ' kpipe/kbuild', ...(BASELINE ? [' baseline s (cpu)'] : []));
+const own = KPIPE;
+// A filtered run may start from a tree someone else left: link it once, so the no-ops are no-ops.
+if (only !== undefined) (restore(tree), timed([...KPIPE, 'run', '-C', tree.out, '-j2', '--skip', 'compile'], tree.out));
+for (const s of scenarios(tree).filter((x) => only === undefined || x.name.includes(only))) {
+  const k: number[] = [], kc: number[] = [];
+  const p: number[] = [], pc: number[] = [];
+  const b: number[] = [], bc: number[] = [];
   for (let i = 0; i < reps; i++) {
-    k.push(s.kbuild());
-    p.push(s.kpipe());
+    k.push(s.kbuild()), kc.push(lastCpu);
+    p.push(s.kpipe()), pc.push(lastCpu);
+    if (BASELINE) {
+      KPIPE = [process.execPath, BASELINE];
+      b.push(s.kpipe()), bc.push(lastCpu);
+      KPIPE = own;
+    }
   }
-  console.log(s.name.padEnd(78), median(k).toFixed(2).padStart(8), median(p).toFixed(2).padStart(8), (median(p) / median(k)).toFixed(2).padStart(13));
+  const cell = (w: number[], c: number[]) => `${median(w).toFixed(2)} (${median(c).toFixed(2)})`.padStart(14);
+  console.log(s.name.padEnd(78), cell(k, kc), cell(p, pc), (median(p) / median(k)).toFixed(2).padStart(13), ...(BASELINE ? [cell(b, bc)] : []));
 }
+console.log(`load: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
 // ninja on the same graph: export it from an up-to-date tree, then time ninja's no-op against kpipe's.
+if (only !== undefined) process.exit(0);
 restore(tree);
 timed([...KPIPE, 'run', '-C', tree.out, '--skip', 'compile', '-j2'], tree.out);
 timed([...KPIPE, 'export', 'ninja', '-C', tree.out, '--skip', 'compile', '-o', path.join(tree.out, 'kpipe.ninja')], tree.out);

@@ -9,13 +9,12 @@ import { formatDiagnostics } from './format-diagnostic.js';
 import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
 import { suggest } from '../suggest.js';
 import { openSession, PACKAGE_ROOT, type Session } from '../loading/session.js';
-import { explainDot, explainJson, explainText } from '../reports/explain.js';
 import { subgraphFor } from '../planning/step-graph.js';
-import { runCommand, cleanCommand, exportNinjaCommand, builtinCommand, whyMap } from './run-commands.js';
 import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
-import { installCommand, verifyModulesCommand } from './install-commands.js';
-import { pluginsCommand } from './plugins-command.js';
-import { graphCommand } from './graph-command.js';
+
+// Each command's own modules are imported when it runs: `explain` never loads the executor, `run`
+// never the install or graph code (module loading was most of kpipe's start-up, issue 13).
+const runCommands = () => import('./run-commands.js');
 
 const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules'];
 
@@ -32,7 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    if (args.command === 'builtin') return await builtinCommand(args.positionals, process.cwd());
+    if (args.command === 'builtin') return await (await runCommands()).builtinCommand(args.positionals, process.cwd());
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
@@ -47,21 +46,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
       case 'explain':
-        return explain(session, args);
+        return await explain(session, args);
       case 'plugins':
-        return pluginsCommand(session, process.cwd());
+        return (await import('./plugins-command.js')).pluginsCommand(session, process.cwd());
       case 'graph':
-        return graphCommand(session, args);
+        return (await import('./graph-command.js')).graphCommand(session, args);
       case 'run':
-        return await runCommand(session, args);
+        return await (await runCommands()).runCommand(session, args);
       case 'clean':
-        return await cleanCommand(session);
+        return await (await runCommands()).cleanCommand(session);
       case 'export':
-        return exportNinjaCommand(session, args);
+        return (await runCommands()).exportNinjaCommand(session, args);
       case 'install':
-        return await installCommand(session, args);
+        return await (await import('./install-commands.js')).installCommand(session, args);
       case 'verify-modules':
-        return await verifyModulesCommand(session, args);
+        return await (await import('./install-commands.js')).verifyModulesCommand(session, args);
       default:
         throw new Error(`command '${args.command}' passed the check above but has no case`);
     }
@@ -77,7 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 
-function explain(session: Session, args: CliArgs): number {
+async function explain(session: Session, args: CliArgs): Promise<number> {
   if (args.format === 'svg') throw new KpipeError([error('usage', 'kpipe explain has no --format svg', { hint: 'kpipe graph draws the plan as SVG' })]);
   let steps = session.stepGraph.steps;
   if (args.positionals.length > 0) {
@@ -85,7 +84,8 @@ function explain(session: Session, args: CliArgs): number {
     if (sub.diagnostics.length > 0) throw new KpipeError(sub.diagnostics);
     steps = sub.graph.steps;
   }
-  const why = args.why ? whyMap(session) : undefined;
+  const why = args.why ? (await runCommands()).whyMap(session) : undefined;
+  const { explainDot, explainJson, explainText } = await import('../reports/explain.js');
   const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
   process.stdout.write(text);

@@ -37,6 +37,7 @@ test('explain parses with the chevrotain bundle once, then reuses the parsed pip
   for (const run of [first, second]) {
     assert.equal(of(run.modules, /\/cosmiconfig\//), [], 'no config file anywhere: cosmiconfig stays unloaded');
     assert.equal(of(run.modules, /\/ora\//), [], 'not a terminal: no spinner');
+    assert.equal(of(run.modules, /\/core\/(running\/executor|cli\/install-commands|cli\/graph-command)\.js$/), [], 'explain loads no other command');
   }
 });
 
