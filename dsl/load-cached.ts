@@ -40,7 +40,10 @@ export async function loadPipelineCached(entry: string, options: LoadOptions, ca
   const code = dslCodeIdentity();
   const file = path.join(cacheDir, `${sha256(`${code}\0${entryPath}\0${options.knownPlugins.join('\0')}`)}.json`);
   const hit = options.readFile ? undefined : lookup(file, code, entryPath, options.knownPlugins);
-  if (hit) return hit;
+  if (hit) {
+    touch(file);
+    return hit;
+  }
   const { loadPipeline } = await import('./load.js');
   const loaded = loadPipeline(entryPath, options);
   if (!options.readFile && !loaded.diagnostics.some((d) => d.severity === 'error')) {
@@ -55,8 +58,34 @@ export async function loadPipelineCached(entry: string, options: LoadOptions, ca
       diagnostics: loaded.diagnostics,
     };
     save(file, JSON.stringify(record));
+    prune(cacheDir);
   }
   return loaded;
+}
+
+/** Entries kept: every pipeline file a person or a test suite planned with lately, and no more. */
+export const MAX_ENTRIES = 200;
+
+/** Marks an entry as used (the mtime orders entries for prune). */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // best-effort
+  }
+}
+
+/** Past MAX_ENTRIES (test suites plan many temporary pipelines), the least recently used go. */
+function prune(dir: string): void {
+  try {
+    const names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+    if (names.length <= MAX_ENTRIES) return;
+    const aged = names.map((n) => ({ n, t: fs.statSync(path.join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => a.t - b.t);
+    for (const { n } of aged.slice(0, names.length - MAX_ENTRIES / 2)) fs.rmSync(path.join(dir, n), { force: true });
+  } catch {
+    // best-effort: another run may be pruning too
+  }
 }
 
 function lookup(file: string, code: string, entry: string, knownPlugins: readonly string[]): LoadedPipeline | undefined {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadPipeline } from '../../dsl/load.js';
-import { loadPipelineCached } from '../../dsl/load-cached.js';
+import { loadPipelineCached, MAX_ENTRIES } from '../../dsl/load-cached.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const KNOWN = ['link', 'kallsyms', 'btf', 'sysmap', 'sorttable', 'objcopy', 'modfinal', 'module-hashes', 'kbuild-compile', 'kbuild-image', 'arch.x86', 'arch.riscv', 'arch.powerpc', 'arch.mips', 'arch.s390', 'kbuild-handoff', 'kbuild-mtime', 'kbuild-cmd'];
@@ -59,6 +59,25 @@ test('a load with errors is not kept; an edited include, other known plugins or 
   fs.writeFileSync(inc, 'stage s "four" { use link }\n');
   const fixed = await loadPipelineCached(entry, { knownPlugins: ['link'] }, cache);
   assert.is(fixed.statements[0]?.kind === 'stage' && fixed.statements[0].description, 'four');
+});
+
+test('the cache keeps at most MAX_ENTRIES entries, dropping the least recently used', async () => {
+  const cache = temp();
+  const dir = temp();
+  const used = path.join(dir, 'used.pipeline');
+  fs.writeFileSync(used, 'stage s "kept" { use link }\n');
+  await loadPipelineCached(used, { knownPlugins: ['link'] }, cache);
+  for (let k = 0; k <= MAX_ENTRIES; k++) {
+    const f = path.join(dir, `p${k}.pipeline`);
+    fs.writeFileSync(f, `stage s${k} "n" { use link }\n`);
+    await loadPipelineCached(f, { knownPlugins: ['link'] }, cache);
+    if (k % 50 === 0) await loadPipelineCached(used, { knownPlugins: ['link'] }, cache); // used again: stays
+  }
+  const left = fs.readdirSync(cache).filter((n) => n.endsWith('.json')).length;
+  assert.ok(left <= MAX_ENTRIES && left >= MAX_ENTRIES / 2, `${left} entries`);
+  const before = fs.readdirSync(cache).length;
+  await loadPipelineCached(used, { knownPlugins: ['link'] }, cache);
+  assert.is(fs.readdirSync(cache).length, before, 'the recently used entry survived: a hit adds nothing');
 });
 
 test.run();
