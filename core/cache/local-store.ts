@@ -44,8 +44,8 @@ export class LocalStore {
     this.root = path.join(dir, LAYOUT);
   }
 
-  /** The outputs recorded under `key`, or undefined (no entry, or one that does not parse). */
-  entry(key: string): CachedOutput[] | undefined {
+  /** The outputs recorded under `key`, or undefined (no entry, or one that does not parse); `use` marks it used. */
+  entry(key: string, use = true): CachedOutput[] | undefined {
     const file = this.acPath(key);
     let bytes: Buffer;
     try {
@@ -55,7 +55,7 @@ export class LocalStore {
     }
     const outputs = decodeActionResult(bytes);
     if (!outputs) fs.rmSync(file, { force: true });
-    else touch(file);
+    else if (use) touch(file);
     return outputs;
   }
 

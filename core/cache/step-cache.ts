@@ -146,7 +146,7 @@ export class StepCache {
 
   /** The entry's outputs, when the local store has one: explain predicts what dependents will read. */
   localEntry(q: CacheQuery): CachedOutput[] | undefined {
-    const e = this.local?.entry(this.key(q));
+    const e = this.local?.entry(this.key(q), false);
     return e && sameOutputs(e, q.step.outputs) ? e : undefined;
   }
 

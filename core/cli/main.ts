@@ -16,8 +16,9 @@ import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 import { installCommand, verifyModulesCommand } from './install-commands.js';
 import { pluginsCommand } from './plugins-command.js';
 import { graphCommand } from './graph-command.js';
+import { cacheCommand } from './cache-command.js';
 
-const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules'];
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules', 'cache'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -36,18 +37,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
-      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules';
+      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules, cache';
       throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
       throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
     }
+    // The step cache lives outside any tree: `kpipe cache` plans nothing.
+    if (args.command === 'cache') return await cacheCommand(args);
     const session = await openSession(sessionOptions(args));
     // install and verify-modules read what a run made; the plan's warnings are about running it.
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
       case 'explain':
-        return explain(session, args);
+        return await explain(session, args);
       case 'plugins':
         return pluginsCommand(session, process.cwd());
       case 'graph':
@@ -77,7 +80,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 
-function explain(session: Session, args: CliArgs): number {
+async function explain(session: Session, args: CliArgs): Promise<number> {
   if (args.format === 'svg') throw new KpipeError([error('usage', 'kpipe explain has no --format svg', { hint: 'kpipe graph draws the plan as SVG' })]);
   let steps = session.stepGraph.steps;
   if (args.positionals.length > 0) {
@@ -85,7 +88,7 @@ function explain(session: Session, args: CliArgs): number {
     if (sub.diagnostics.length > 0) throw new KpipeError(sub.diagnostics);
     steps = sub.graph.steps;
   }
-  const why = args.why ? whyMap(session) : undefined;
+  const why = args.why ? await whyMap(session, args) : undefined;
   const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);
   process.stdout.write(text);

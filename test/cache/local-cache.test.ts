@@ -9,6 +9,8 @@ import path from 'node:path';
 import { chain, makeTree, type Tree } from '../executor/fixture.js';
 import { StepCache } from '../../core/cache/step-cache.js';
 import type { RunLogStep } from '../../core/running/run-log.js';
+import { cachePredictions } from '../../core/cache/explain-cache.js';
+import { explainWhy } from '../../core/state/up-to-date.js';
 
 let t: Tree;
 let cacheDir: string;
@@ -141,6 +143,22 @@ test('a failed step stores nothing', async () => {
   const c = cache();
   await t.run(steps, { cache: c });
   assert.is(c.counts.stored, 1);
+});
+
+test('explain --why predicts the whole chain a run would restore, and only that', async () => {
+  await t.run(chain(t), { cache: cache() });
+  t.write('a.src', 'ALPHA-edited');
+  await t.run(chain(t), { cache: cache() });
+  t.write('a.src', 'alpha');
+  const graph = t.graph(chain(t));
+  const predict = () => [...cachePredictions(graph, explainWhy(graph), cache(), {})];
+  // A must run (input changed) and B waits for it; both would come from the cache.
+  assert.equal(predict(), ['A', 'B']);
+  // An input never seen: A would run, so nothing after it can be predicted.
+  t.write('a.src', 'never built');
+  assert.equal(predict(), []);
+  // Explain changed nothing on disk.
+  assert.is(t.read('b.out'), 'B:A:ALPHA-editedbeta');
 });
 
 test.run();
