@@ -343,7 +343,8 @@ class Run {
       this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
     }
     let end: StepEnd | undefined;
-    const query = temps && this.opts.cache ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
+    // A step that writes nothing is a check (relocs_check.sh, ...): cheap, and its output is the point.
+    const query = temps && this.opts.cache && step.outputs.length > 0 ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
     const deadline = this.deadline();
     try {
       if (query) {
@@ -476,10 +477,12 @@ class Run {
 
   /** After a step ran: its outputs (in place, just hashed) go to the cache; the cache never fails the step. */
   private async storeInCache(step: Step, query: CacheQuery): Promise<void> {
-    const outputs = step.outputs.map((o) => {
-      const rec = this.store.file(o)!;
-      return { path: o, hash: rec.hash, size: rec.size };
-    });
+    const outputs = [];
+    for (const o of step.outputs) {
+      const rec = this.store.file(o);
+      if (!rec) return;
+      outputs.push({ path: o, hash: rec.hash, size: rec.size });
+    }
     await this.opts.cache!.store(query, outputs, (o) => absolutePath(o, this.objtree), this.abort.signal);
   }
 

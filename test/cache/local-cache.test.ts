@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chain, makeTree, type Tree } from '../executor/fixture.js';
+import { chain, cmd, exec, makeTree, step, type Tree } from '../executor/fixture.js';
 import { StepCache } from '../../core/cache/step-cache.js';
 import type { RunLogStep } from '../../core/running/run-log.js';
 import { cachePredictions } from '../../core/cache/explain-cache.js';
@@ -135,6 +135,16 @@ test('the key holds the programs: a tool whose bytes changed misses', async () =
   await t.run(chain(t), { cache: c });
   assert.equal(c.counts.local, 0);
   assert.ok(ran(t).includes('A'));
+});
+
+test('a step that writes nothing (a check) always runs: its output is the point', async () => {
+  const steps = [...chain(t), step('CHECK', ['b.out'], [], [cmd('CHK', 'b.out', exec([t.tool('warn'), 'ignored']))])];
+  await t.run(steps, { cache: cache() });
+  fs.rmSync(path.join(t.dir, '.kpipe'), { recursive: true });
+  t.resetRuns();
+  const r = await t.run(steps, { cache: cache() });
+  assert.equal(ran(t), ['warn']);
+  assert.match(r.output, /warn: harmless warning/);
 });
 
 test('a failed step stores nothing', async () => {
