@@ -1,10 +1,10 @@
 // The action-cache entry of Bazel's remote-execution API (build.bazel.remote.execution.v2.ActionResult),
 // in its protobuf wire format, reduced to what a kpipe step has: output files, each a path and a
-// digest (SHA-256, size). Written the same way to the local store and to /ac/ on a remote cache, so
+// digest (SHA-256, size), and what its tools printed (stderr_raw), shown again when it is restored. Written the same way to the local store and to /ac/ on a remote cache, so
 // bazel-remote (which checks that an /ac/ upload parses as an ActionResult) and an nginx WebDAV
 // location both take it. Hand-encoded: four message types do not justify a protobuf dependency.
 //
-//   ActionResult { repeated OutputFile output_files = 2; int32 exit_code = 4; }
+//   ActionResult { repeated OutputFile output_files = 2; int32 exit_code = 4; bytes stderr_raw = 7; }
 //   OutputFile   { string path = 1; Digest digest = 2; bool is_executable = 4; }
 //   Digest       { string hash = 1; int64 size_bytes = 2; }
 
@@ -16,7 +16,13 @@ export interface CachedOutput {
   size: number;
 }
 
-export function encodeActionResult(outputs: readonly CachedOutput[]): Buffer {
+export interface ActionEntry {
+  outputs: CachedOutput[];
+  /** What the step's tools printed when it ran (warnings such as relocs_check.sh's), '' for nothing. */
+  log: string;
+}
+
+export function encodeActionResult(outputs: readonly CachedOutput[], log = ''): Buffer {
   const parts: Buffer[] = [];
   for (const o of outputs) {
     const digest = Buffer.concat([lengthDelimited(1, Buffer.from(o.hash, 'utf8')), varintField(2, o.size)]);
@@ -24,19 +30,22 @@ export function encodeActionResult(outputs: readonly CachedOutput[]): Buffer {
     parts.push(lengthDelimited(2, file));
   }
   // exit_code 0 is proto3's default and so is not written.
+  if (log !== '') parts.push(lengthDelimited(7, Buffer.from(log, 'utf8')));
   return Buffer.concat(parts);
 }
 
 /** The output files of an ActionResult; undefined when the bytes are not one (or report a failed action). */
-export function decodeActionResult(bytes: Uint8Array): CachedOutput[] | undefined {
+export function decodeActionResult(bytes: Uint8Array): ActionEntry | undefined {
   try {
     const outputs: CachedOutput[] = [];
+    let log = '';
     let failed = false;
     for (const f of fields(bytes)) {
       if (f.number === 2 && f.bytes) outputs.push(decodeOutputFile(f.bytes));
       else if (f.number === 4 && f.value !== undefined && f.value !== 0) failed = true;
+      else if (f.number === 7 && f.bytes) log = Buffer.from(f.bytes).toString('utf8');
     }
-    return failed ? undefined : outputs;
+    return failed ? undefined : { outputs, log };
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { CachedOutput } from './action-result.js';
+import type { ActionEntry, CachedOutput } from './action-result.js';
 import { decodeActionResult, encodeActionResult } from './action-result.js';
 import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
@@ -45,7 +45,7 @@ export class LocalStore {
   }
 
   /** The outputs recorded under `key`, or undefined (no entry, or one that does not parse); `use` marks it used. */
-  entry(key: string, use = true): CachedOutput[] | undefined {
+  entry(key: string, use = true): ActionEntry | undefined {
     const file = this.acPath(key);
     let bytes: Buffer;
     try {
@@ -53,10 +53,10 @@ export class LocalStore {
     } catch {
       return undefined;
     }
-    const outputs = decodeActionResult(bytes);
-    if (!outputs) fs.rmSync(file, { force: true });
+    const entry = decodeActionResult(bytes);
+    if (!entry) fs.rmSync(file, { force: true });
     else if (use) touch(file);
-    return outputs;
+    return entry;
   }
 
   hasEntry(key: string): boolean {
@@ -105,11 +105,11 @@ export class LocalStore {
   }
 
   /** Records the entry; its blobs must be stored first, so a reader never sees an entry without them. */
-  putEntry(key: string, outputs: readonly CachedOutput[]): void {
+  putEntry(key: string, outputs: readonly CachedOutput[], log = ''): void {
     const file = this.acPath(key);
     const tmp = this.tempFile();
     try {
-      fs.writeFileSync(tmp, encodeActionResult(outputs));
+      fs.writeFileSync(tmp, encodeActionResult(outputs, log));
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.renameSync(tmp, file);
     } finally {

@@ -5,7 +5,7 @@
 // name is a RemoteFailure, which core/cache/step-cache.ts turns into one warning and a local run.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import type { CachedOutput } from './action-result.js';
+import type { ActionEntry, CachedOutput } from './action-result.js';
 import { decodeActionResult, encodeActionResult } from './action-result.js';
 
 export type RemoteMode = 'read-only' | 'read-write';
@@ -41,14 +41,14 @@ export class RemoteStore {
     return this.options.mode === 'read-write';
   }
 
-  async entry(key: string, signal?: AbortSignal): Promise<CachedOutput[] | undefined> {
+  async entry(key: string, signal?: AbortSignal): Promise<ActionEntry | undefined> {
     const url = `${this.base}/ac/${key}`;
     return this.request('GET', url, signal, async (res) => {
       if (res.status === 404) return undefined;
       expectOk(res, 'GET', url);
-      const outputs = decodeActionResult(new Uint8Array(await res.arrayBuffer()));
-      if (!outputs) throw new RemoteFailure(`GET ${url}: not an ActionResult`, 'corrupt');
-      return outputs;
+      const entry = decodeActionResult(new Uint8Array(await res.arrayBuffer()));
+      if (!entry) throw new RemoteFailure(`GET ${url}: not an ActionResult`, 'corrupt');
+      return entry;
     });
   }
 
@@ -96,8 +96,8 @@ export class RemoteStore {
   }
 
   /** Uploaded after its blobs, so a reader never finds an entry whose blobs are not there yet. */
-  async putEntry(key: string, outputs: readonly CachedOutput[], signal?: AbortSignal): Promise<void> {
-    await this.put(`${this.base}/ac/${key}`, encodeActionResult(outputs), signal);
+  async putEntry(key: string, outputs: readonly CachedOutput[], log: string, signal?: AbortSignal): Promise<void> {
+    await this.put(`${this.base}/ac/${key}`, encodeActionResult(outputs, log), signal);
   }
 
   private async put(url: string, body: Buffer, signal?: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import type { Step } from '../planning/step.js';
 import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
-import type { CachedOutput } from './action-result.js';
+import type { ActionEntry, CachedOutput } from './action-result.js';
 import type { KeyContext } from './identity.js';
 import { stepKey } from './identity.js';
 import { LocalStore } from './local-store.js';
@@ -41,6 +41,8 @@ export interface Restored {
   source: CacheSource;
   /** Hash and stat of each restored temporary, by output. */
   records: Map<string, FileRecord>;
+  /** What the step's tools printed when it ran, to show again. */
+  log: string;
 }
 
 export interface CacheCounts {
@@ -74,16 +76,16 @@ export class StepCache {
     const outputs = q.step.outputs;
     if (this.local) {
       const entry = this.local.entry(key);
-      if (entry && sameOutputs(entry, outputs)) {
+      if (entry && sameOutputs(entry.outputs, outputs)) {
         const records = new Map<string, FileRecord>();
-        for (const out of entry) {
+        for (const out of entry.outputs) {
           const rec = this.local.restore(out, tempOf(out.path));
           if (!rec) break;
           records.set(out.path, rec);
         }
         if (records.size === outputs.length) {
           this.counts.local++;
-          return { source: 'local', records };
+          return { source: 'local', records, log: entry.log };
         }
         for (const o of outputs) fs.rmSync(tempOf(o), { force: true });
       }
@@ -91,9 +93,9 @@ export class StepCache {
     if (!this.remote || this.remoteOff) return undefined;
     try {
       const entry = await this.remote.entry(key, signal);
-      if (!entry || !sameOutputs(entry, outputs)) return undefined;
+      if (!entry || !sameOutputs(entry.outputs, outputs)) return undefined;
       const records = new Map<string, FileRecord>();
-      for (const out of entry) {
+      for (const out of entry.outputs) {
         if (!(await this.remote.download(out, tempOf(out.path), signal))) break;
         const rec = hashAndStat(tempOf(out.path));
         // Checked as it streamed; checked again as it lies on disk, since that is what is put in place.
@@ -106,7 +108,7 @@ export class StepCache {
       }
       this.counts.remote++;
       this.writeThrough(key, entry, tempOf);
-      return { source: 'remote', records };
+      return { source: 'remote', records, log: entry.log };
     } catch (e) {
       for (const o of outputs) fs.rmSync(tempOf(o), { force: true });
       if (signal?.aborted) return undefined;
@@ -116,13 +118,13 @@ export class StepCache {
   }
 
   /** Stores the outputs of a step that ran; they are in place (`absoluteOf`) with these hashes. */
-  async store(q: CacheQuery, outputs: readonly CachedOutput[], absoluteOf: (output: string) => string, signal?: AbortSignal): Promise<void> {
+  async store(q: CacheQuery, outputs: readonly CachedOutput[], log: string, absoluteOf: (output: string) => string, signal?: AbortSignal): Promise<void> {
     if (!sameOutputs(outputs, q.step.outputs)) return;
     const key = this.key(q);
     if (this.local && this.localWritable) {
       try {
         for (const o of outputs) this.local.putBlob(o.hash, absoluteOf(o.path));
-        this.local.putEntry(key, outputs);
+        this.local.putEntry(key, outputs, log);
         this.counts.stored++;
       } catch (e) {
         this.localWritable = false;
@@ -132,7 +134,7 @@ export class StepCache {
     if (this.remote && this.remote.writable && !this.remoteOff) {
       try {
         for (const o of outputs) await this.remote.putBlob(o.hash, absoluteOf(o.path), signal);
-        await this.remote.putEntry(key, outputs, signal);
+        await this.remote.putEntry(key, outputs, log, signal);
       } catch (e) {
         if (!signal?.aborted) this.remoteFailed(e);
       }
@@ -147,7 +149,7 @@ export class StepCache {
   /** The entry's outputs, when the local store has one: explain predicts what dependents will read. */
   localEntry(q: CacheQuery): CachedOutput[] | undefined {
     const e = this.local?.entry(this.key(q), false);
-    return e && sameOutputs(e, q.step.outputs) ? e : undefined;
+    return e && sameOutputs(e.outputs, q.step.outputs) ? e.outputs : undefined;
   }
 
   /** End of run: keep the local store within its bound. */
@@ -160,11 +162,11 @@ export class StepCache {
     }
   }
 
-  private writeThrough(key: string, entry: CachedOutput[], tempOf: (output: string) => string): void {
+  private writeThrough(key: string, entry: ActionEntry, tempOf: (output: string) => string): void {
     if (!this.local || !this.localWritable) return;
     try {
-      for (const o of entry) this.local.putBlob(o.hash, tempOf(o.path));
-      this.local.putEntry(key, entry);
+      for (const o of entry.outputs) this.local.putBlob(o.hash, tempOf(o.path));
+      this.local.putEntry(key, entry.outputs, entry.log);
     } catch (e) {
       this.localWritable = false;
       this.warnOnce('local', `the local step cache (${this.local.dir}) cannot be written: ${(e as Error).message}`);

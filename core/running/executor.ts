@@ -180,6 +180,8 @@ class Run {
   private readonly startedAt = new Date();
   /** Steps whose outputs came from the cache, and from which store. */
   private readonly restored = new Map<string, CacheSource>();
+  /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
+  private readonly toolOutput = new Map<string, string>();
 
   constructor(
     private readonly graph: StepGraph,
@@ -457,7 +459,10 @@ class Run {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
     }
     // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
-    if (outcome.output !== '' && !action.quietOnSuccess) this.progress.output(outcome.output);
+    if (outcome.output !== '' && !action.quietOnSuccess) {
+      this.progress.output(outcome.output);
+      if (this.opts.cache) this.toolOutput.set(step.id, (this.toolOutput.get(step.id) ?? '') + outcome.output);
+    }
     return undefined;
   }
 
@@ -472,6 +477,7 @@ class Run {
   private putRestored(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number, hit: Restored): StepEnd {
     this.restored.set(step.id, hit.source);
     if (this.opts.verbosity !== 'quiet') this.progress.note(quietLine({ tag: 'CACHED', target: stepLabel(step).target }));
+    if (hit.log !== '') this.progress.output(hit.log);
     return this.putInPlace(step, temps, inputs, previous, durationMs, hit.records);
   }
 
@@ -483,7 +489,9 @@ class Run {
       if (!rec) return;
       outputs.push({ path: o, hash: rec.hash, size: rec.size });
     }
-    await this.opts.cache!.store(query, outputs, (o) => absolutePath(o, this.objtree), this.abort.signal);
+    const log = this.toolOutput.get(step.id) ?? '';
+    this.toolOutput.delete(step.id);
+    await this.opts.cache!.store(query, outputs, log, (o) => absolutePath(o, this.objtree), this.abort.signal);
   }
 
   /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */

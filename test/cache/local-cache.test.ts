@@ -147,6 +147,17 @@ test('a step that writes nothing (a check) always runs: its output is the point'
   assert.match(r.output, /warn: harmless warning/);
 });
 
+test('what the tools printed is shown again when the step is restored', async () => {
+  const steps = [step('W', ['a.src'], ['w.out'], [cmd('GEN', 'w.out', exec([t.tool('warn'), 'w.out']))])];
+  const first = await t.run(steps, { cache: cache() });
+  assert.match(first.output, /warn: harmless warning/);
+  fs.rmSync(path.join(t.dir, 'w.out'));
+  t.resetRuns();
+  const again = await t.run(steps, { cache: cache() });
+  assert.equal(ran(t), []);
+  assert.is(again.output, '  CACHED  w.out\nwarn: harmless warning\n');
+});
+
 test('a failed step stores nothing', async () => {
   const steps = chain(t);
   (steps[1]!.commands[0]!.action as { argv: string[] }).argv[0] = t.tool('fail');

@@ -31,7 +31,8 @@ test('ActionResult: round trip, and the bytes Bazel would write for the same res
     { path: 'crypto/crc.ko', hash: sha('y'), size: 0 },
   ];
   const bytes = encodeActionResult(outputs);
-  assert.equal(decodeActionResult(bytes), outputs);
+  assert.equal(decodeActionResult(bytes), { outputs, log: '' });
+  assert.equal(decodeActionResult(encodeActionResult(outputs, 'WARNING: 3 bad relocations\n')), { outputs, log: 'WARNING: 3 bad relocations\n' });
   // One OutputFile by hand: field 2 (output_files), path 'a' (field 1), digest (field 2: hash, size 5).
   const h = sha('a');
   const digest = Buffer.concat([Buffer.from([0x0a, 64]), Buffer.from(h), Buffer.from([0x10, 5])]);
@@ -45,7 +46,7 @@ test('ActionResult: junk, a truncated entry and a failed action are not entries'
   assert.is(decodeActionResult(Buffer.from('<html>404</html>')), undefined);
   assert.is(decodeActionResult(Buffer.concat([bytes, Buffer.from([0x20, 1])])), undefined, 'exit_code 1');
   // Fields kpipe does not use (stdout_raw = 5) are skipped.
-  assert.equal(decodeActionResult(Buffer.concat([bytes, Buffer.from([0x2a, 2, 0x41, 0x42])])), [{ path: 'vmlinux', hash: sha('x'), size: 1 }]);
+  assert.equal(decodeActionResult(Buffer.concat([bytes, Buffer.from([0x2a, 2, 0x41, 0x42])]))!.outputs, [{ path: 'vmlinux', hash: sha('x'), size: 1 }]);
 });
 
 test('prune removes the least recently used first, down to the bound', () => {
@@ -103,7 +104,7 @@ test('concurrent writers of the same entry (four processes): readers only ever s
     const entry = reader.entry('k'.repeat(64));
     if (entry) {
       const dest = path.join(dir, 'read');
-      const rec = reader.restore(entry[0]!, dest);
+      const rec = reader.restore(entry.outputs[0]!, dest);
       if (rec) {
         hits++;
         assert.is(rec.hash, big.out.hash);

@@ -57,8 +57,8 @@ test('a read-write run fills the server (/ac/ and /cas/ by SHA-256), a run into 
   assert.equal(writer.warnings, []);
   assert.is(serverFiles('ac').length, 2);
   assert.is(serverFiles('cas').length, 2);
-  const entry = decodeActionResult(fs.readFileSync(serverFiles('ac').find((f) => decodeActionResult(fs.readFileSync(f))![0]!.path === 'a.out')!));
-  assert.equal(entry![0]!.size, 'A:alpha'.length);
+  const entry = decodeActionResult(fs.readFileSync(serverFiles('ac').find((f) => decodeActionResult(fs.readFileSync(f))!.outputs[0]!.path === 'a.out')!));
+  assert.equal(entry!.outputs[0]!.size, 'A:alpha'.length);
   empty(t);
   const reader = remote(`${nginx.origin}/cache`, 'read-only', 5000, true);
   const r = await t.run(chain(t), { cache: reader });
