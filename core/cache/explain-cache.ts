@@ -15,7 +15,8 @@ import { cacheQuery } from './cache-query.js';
 export function cachePredictions(graph: StepGraph, reasons: ReadonlyMap<string, Reason>, cache: StepCache, opts: IdentityOptions & { stateDir?: string }): Set<string> {
   const objtree = graph.objtree;
   const stateDir = path.resolve(opts.stateDir ?? objtree);
-  const probe = new FileProbe(objtree, StateStore.load(stateDir));
+  const store = StateStore.load(stateDir);
+  const probe = new FileProbe(objtree, store);
   /** Files an earlier restored step would write: their hashes from its cache entry. */
   const predicted = new Map<string, string>();
   /** Files a step that would run (not restore) rewrites: nothing reading them can be predicted. */
@@ -25,7 +26,12 @@ export function cachePredictions(graph: StepGraph, reasons: ReadonlyMap<string, 
     const reason = reasons.get(step.id);
     // kbuild's delegated steps are taken to rewrite what they wrote (they are reproducible).
     if (!reason || step.delegated || reason.kind === 'input-missing') continue;
-    const changedInput = step.inputs.some((p) => unknown.has(p) || (predicted.has(p) && predicted.get(p) !== probe.hash(p)));
+    // A step waiting for another (kbuild's compile stage, a restored step) reruns when what it will
+    // read differs from what it read last time.
+    const record = store.step(step.id);
+    const recorded = new Map<string, string>();
+    for (let k = 0; record && k < record.inputs.length; k += 2) recorded.set(record.inputs[k]!, record.inputs[k + 1]!);
+    const changedInput = step.inputs.some((p) => unknown.has(p) || (predicted.get(p) ?? probe.hash(p)) !== recorded.get(p));
     if (!mustRun(reason) && !(reason.kind === 'waits-for' && changedInput)) continue;
     const inputs: string[] = [];
     let known = true;

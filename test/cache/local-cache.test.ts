@@ -137,6 +137,24 @@ test('the key holds the programs: a tool whose bytes changed misses', async () =
   assert.ok(ran(t).includes('A'));
 });
 
+test('explain --why: steps waiting for a delegated step (kbuild\'s compile stage) are predicted from what it left on disk', async () => {
+  // D stands for kbuild's compile stage: delegated, it always runs, and writes o.obj in place.
+  const steps = () => [
+    step('D', ['a.src'], ['o.obj'], [cmd('MAKE', 'o.obj', exec([t.tool('gen'), 'D', 'o.obj', 'a.src']))], { delegated: true }),
+    step('L', ['o.obj'], ['l.out'], [cmd('LD', 'l.out', exec([t.tool('gen'), 'L', 'l.out', 'o.obj']))]),
+  ];
+  await t.run(steps(), { cache: cache() });
+  t.write('a.src', 'ALPHA-edited');
+  await t.run(steps(), { cache: cache() });
+  // The source is reverted and "compiled" again (by hand here, as kbuild's compile phase would).
+  t.write('a.src', 'alpha');
+  t.write('o.obj', 'D:alpha');
+  const graph = t.graph(steps());
+  const why = explainWhy(graph);
+  assert.is(why.get('L')!.kind, 'waits-for');
+  assert.equal([...cachePredictions(graph, why, cache(), {})], ['L']);
+});
+
 test('a step that writes nothing (a check) always runs: its output is the point', async () => {
   const steps = [...chain(t), step('CHECK', ['b.out'], [], [cmd('CHK', 'b.out', exec([t.tool('warn'), 'ignored']))])];
   await t.run(steps, { cache: cache() });
