@@ -14,6 +14,8 @@ export interface CachedOutput {
   /** sha256 of its content, lower-case hex. */
   hash: string;
   size: number;
+  /** OutputFile.is_executable: vmlinux is, a .ko is not; a restored file gets the mode a tool would give it. */
+  executable?: boolean;
 }
 
 export interface ActionEntry {
@@ -26,7 +28,7 @@ export function encodeActionResult(outputs: readonly CachedOutput[], log = ''): 
   const parts: Buffer[] = [];
   for (const o of outputs) {
     const digest = Buffer.concat([lengthDelimited(1, Buffer.from(o.hash, 'utf8')), varintField(2, o.size)]);
-    const file = Buffer.concat([lengthDelimited(1, Buffer.from(o.path, 'utf8')), lengthDelimited(2, digest)]);
+    const file = Buffer.concat([lengthDelimited(1, Buffer.from(o.path, 'utf8')), lengthDelimited(2, digest), o.executable ? varintField(4, 1) : Buffer.alloc(0)]);
     parts.push(lengthDelimited(2, file));
   }
   // exit_code 0 is proto3's default and so is not written.
@@ -55,8 +57,10 @@ function decodeOutputFile(bytes: Uint8Array): CachedOutput {
   let path: string | undefined;
   let hash: string | undefined;
   let size = 0;
+  let executable = false;
   for (const f of fields(bytes)) {
-    if (f.number === 1 && f.bytes) path = Buffer.from(f.bytes).toString('utf8');
+    if (f.number === 4 && f.value !== undefined) executable = f.value !== 0;
+    else if (f.number === 1 && f.bytes) path = Buffer.from(f.bytes).toString('utf8');
     else if (f.number === 2 && f.bytes) {
       for (const d of fields(f.bytes)) {
         if (d.number === 1 && d.bytes) hash = Buffer.from(d.bytes).toString('utf8');
@@ -65,7 +69,7 @@ function decodeOutputFile(bytes: Uint8Array): CachedOutput {
     }
   }
   if (path === undefined || hash === undefined || !/^[0-9a-f]{64}$/.test(hash)) throw new Error('not an OutputFile');
-  return { path, hash, size };
+  return executable ? { path, hash, size, executable } : { path, hash, size };
 }
 
 interface Field {

@@ -75,6 +75,7 @@ export class LocalStore {
       fs.rmSync(dest, { force: true });
       return undefined;
     }
+    setMode(dest, out.executable === true);
     const rec = hashAndStat(dest);
     if (!rec || rec.hash !== out.hash || rec.size !== out.size) {
       fs.rmSync(dest, { force: true });
@@ -196,6 +197,12 @@ export class LocalStore {
     fs.mkdirSync(dir, { recursive: true });
     return path.join(dir, `${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   }
+}
+
+/** The mode a tool creating the file would give it (0777 or 0666 less the umask): blobs are shared. */
+export function setMode(file: string, executable: boolean): void {
+  const umask = process.umask();
+  fs.chmodSync(file, (executable ? 0o777 : 0o666) & ~umask);
 }
 
 function readdir(dir: string): string[] {

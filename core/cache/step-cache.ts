@@ -16,7 +16,7 @@ import { hashAndStat } from '../state/file-state.js';
 import type { ActionEntry, CachedOutput } from './action-result.js';
 import type { KeyContext } from './identity.js';
 import { stepKey } from './identity.js';
-import { LocalStore } from './local-store.js';
+import { LocalStore, setMode } from './local-store.js';
 import type { RemoteOptions } from './remote-store.js';
 import { RemoteFailure, RemoteStore } from './remote-store.js';
 
@@ -97,6 +97,7 @@ export class StepCache {
       const records = new Map<string, FileRecord>();
       for (const out of entry.outputs) {
         if (!(await this.remote.download(out, tempOf(out.path), signal))) break;
+        setMode(tempOf(out.path), out.executable === true);
         const rec = hashAndStat(tempOf(out.path));
         // Checked as it streamed; checked again as it lies on disk, since that is what is put in place.
         if (!rec || rec.hash !== out.hash) throw new RemoteFailure(`${out.path}: the downloaded file changed on disk`, 'corrupt');

@@ -487,7 +487,8 @@ class Run {
     for (const o of step.outputs) {
       const rec = this.store.file(o);
       if (!rec) return;
-      outputs.push({ path: o, hash: rec.hash, size: rec.size });
+      const executable = (fs.statSync(absolutePath(o, this.objtree)).mode & 0o111) !== 0;
+      outputs.push({ path: o, hash: rec.hash, size: rec.size, ...(executable ? { executable } : {}) });
     }
     const log = this.toolOutput.get(step.id) ?? '';
     this.toolOutput.delete(step.id);

@@ -176,6 +176,18 @@ test('what the tools printed is shown again when the step is restored', async ()
   assert.is(again.output, '  CACHED  w.out\nwarn: harmless warning\n');
 });
 
+test('a restored file has the mode the tool gave it (vmlinux executable, a .ko not)', async () => {
+  const steps = chain(t);
+  steps[0]!.commands.push(cmd('CHMOD', 'a.out', exec(['chmod', '755', 'a.out'])));
+  await t.run(steps, { cache: cache() });
+  for (const f of ['a.out', 'b.out']) fs.rmSync(path.join(t.dir, f));
+  t.resetRuns();
+  await t.run(steps, { cache: cache() });
+  assert.equal(ran(t), []);
+  assert.is(fs.statSync(path.join(t.dir, 'a.out')).mode & 0o111, 0o111 & ~process.umask());
+  assert.is(fs.statSync(path.join(t.dir, 'b.out')).mode & 0o111, 0);
+});
+
 test('a failed step stores nothing', async () => {
   const steps = chain(t);
   (steps[1]!.commands[0]!.action as { argv: string[] }).argv[0] = t.tool('fail');
