@@ -5,12 +5,13 @@
 // links from it alone, byte-identical to kbuild.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
-import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { compilePhase, differences, env, kbuildReference, prepareTree, restore, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
@@ -34,10 +35,12 @@ function lastRun(): RunRecord[] {
   return (JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] }).steps;
 }
 
-function kpipe(...args: string[]): { output: string; seconds: number } {
+/** stdout and stderr: the cache's warnings go to stderr. */
+function kpipe(...args: string[]): { output: string; stderr: string; seconds: number } {
   const t0 = performance.now();
-  const output = run([process.execPath, KPIPE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return { output, seconds: (performance.now() - t0) / 1000 };
+  const r = spawnSync(process.execPath, [KPIPE, ...args], { encoding: 'utf8', env: env(), maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`kpipe ${args.join(' ')} exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  return { output: r.stdout, stderr: r.stderr, seconds: (performance.now() - t0) / 1000 };
 }
 
 test.before(async () => {
@@ -65,6 +68,7 @@ test('a vmlinux-only edit applied and reverted: the run after the revert restore
   const why = kpipe('explain', '--why', '-C', tree.out, ...local).output;
   assert.match(why, /would be restored from the local cache/);
   const back = kpipe('run', '-C', tree.out, '-j2', ...local);
+  assert.not.match(back.stderr, /warning/);
   console.log(`  (first link ${first.seconds.toFixed(1)} s, the run after the revert ${back.seconds.toFixed(1)} s)`);
   assert.match(back.output, /CACHED {2}vmlinux\.unstripped/);
   assert.not.match(back.output, /LD {6}\.tmp_vmlinux1/);
@@ -82,11 +86,11 @@ test('remote: a run fills nginx, a run into an emptied tree at the same path lin
   restore(tree);
   // The pristine copy is compiled already: what is shared is the link.
   const fill = kpipe('run', '-C', tree.out, '-j2', '--skip', 'compile', '--remote-cache', url, '--remote-cache-mode', 'read-write');
-  assert.not.match(fill.output, /warning/);
+  assert.not.match(fill.stderr, /warning/);
   restore(tree);
   const again = kpipe('run', '-C', tree.out, '-j2', '--skip', 'compile', '--remote-cache', url);
   console.log(`  (filling run ${fill.seconds.toFixed(1)} s, the run from the remote cache ${again.seconds.toFixed(1)} s)`);
-  assert.not.match(again.output, /warning/);
+  assert.not.match(again.stderr, /warning/);
   assert.equal(differences(reference, tree.out), []);
   const records = lastRun();
   assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [], 'every step of its own came from the server');
