@@ -22,7 +22,7 @@ function timed(argv: string[], cwd: string): number {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env: env(), stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed:\n${r.stderr}`);
-  if (/warning/.test(r.stderr)) throw new Error(`${argv.join(' ')} warned:\n${r.stderr}`);
+  if (/remote cache|local step cache/.test(r.stderr)) throw new Error(`${argv.join(' ')} warned:\n${r.stderr}`);
   return seconds;
 }
 
