@@ -20,5 +20,10 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing+=(bpft
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The remote step cache tests (test/cache/remote-cache.test.ts) serve Bazel's HTTP cache protocol with
+# nginx's WebDAV module; each test starts its own nginx on 127.0.0.1 (Debian's service is not used).
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+fi
 # The riscv end-to-end suite (test/e2e/riscv.test.ts) cross-compiles its tree.
 "$here/scripts/cross-tree.sh" --deps riscv64-relocatable

@@ -3,6 +3,7 @@
 // make call, as kbuild takes them.
 import { parseArgs } from 'node:util';
 import { error, KpipeError } from '../diagnostic.js';
+import type { CacheFlags } from '../cache/cache-config.js';
 
 export interface CliArgs {
   command: string;
@@ -32,6 +33,8 @@ export interface CliArgs {
   version: boolean;
   /** `VAR=value` words from the command line, for the environment of make and the tools. */
   assignments: Record<string, string>;
+  /** run, explain --why, cache: the step cache options (core/cache/cache-config.ts). */
+  cache: CacheFlags;
 }
 
 const OPTIONS = {
@@ -51,6 +54,13 @@ const OPTIONS = {
   'mod-path': { type: 'string' },
   vmlinux: { type: 'string' },
   'btf-base': { type: 'string' },
+  cache: { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
+  'cache-dir': { type: 'string' },
+  'cache-max-size': { type: 'string' },
+  'remote-cache': { type: 'string' },
+  'remote-cache-mode': { type: 'string' },
+  'remote-header': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -58,7 +68,7 @@ const OPTIONS = {
 export function parseCli(argv: readonly string[]): CliArgs {
   // `kpipe builtin NAME ARGS...` passes its arguments through untouched (ninja calls it).
   if (argv[0] === 'builtin') {
-    return { command: 'builtin', positionals: argv.slice(1), sets: [], skip: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {} };
+    return { command: 'builtin', positionals: argv.slice(1), sets: [], skip: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {}, cache: {} };
   }
   let parsed;
   try {
@@ -106,6 +116,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     help: v.help === true || command === 'help',
     version: v.version === true || command === 'version',
     assignments,
+    cache: cacheFlags(v),
   };
   if (objtree !== undefined) args.objtree = objtree;
   if (v.profile !== undefined) args.profile = v.profile;
@@ -117,6 +128,19 @@ export function parseCli(argv: readonly string[]): CliArgs {
   if (v.vmlinux !== undefined) args.vmlinux = v.vmlinux;
   if (v['btf-base'] !== undefined) args.btfBase = v['btf-base'];
   return args;
+}
+
+function cacheFlags(v: { cache?: boolean; 'no-cache'?: boolean; 'cache-dir'?: string; 'cache-max-size'?: string; 'remote-cache'?: string; 'remote-cache-mode'?: string; 'remote-header'?: string[] }): CacheFlags {
+  if (v.cache && v['no-cache']) throw new KpipeError([error('usage', '--cache and --no-cache contradict each other')]);
+  const flags: CacheFlags = {};
+  if (v.cache) flags.cache = true;
+  if (v['no-cache']) flags.cache = false;
+  if (v['cache-dir'] !== undefined) flags.cacheDir = v['cache-dir'];
+  if (v['cache-max-size'] !== undefined) flags.cacheMaxSize = v['cache-max-size'];
+  if (v['remote-cache'] !== undefined) flags.remoteCache = v['remote-cache'];
+  if (v['remote-cache-mode'] !== undefined) flags.remoteCacheMode = v['remote-cache-mode'];
+  if (v['remote-header'] !== undefined) flags.remoteHeaders = v['remote-header'];
+  return flags;
 }
 
 export const HELP = `kpipe: the Linux kernel's final link as a declarative pipeline
@@ -134,6 +158,7 @@ commands:
   install        install the modules (kbuild's modules_install): --mod-path DIR2, with
                  their Merkle proofs appended when MODULE_HASHES
   verify-modules check installed modules against the .module_hashes root of a vmlinux
+  cache stats    what the step cache holds; cache prune: evict the least recently used
 
 options:
   -C DIR, O=DIR       the kernel output tree (kbuild's O=)
@@ -146,6 +171,15 @@ options:
   -j N                run: parallel jobs (default: the number of cores)
   -k, --keep-going    run: keep running independent steps after a failure
   --step-timeout S    run: fail a step still running after S seconds (its processes are killed)
+  --cache             run: restore steps from the local step cache, store what ran
+                      (default ~/.cache/kpipe/steps; also "cache" in kpipe.config)
+  --no-cache          run: use no step cache, whatever the config file says
+  --cache-dir DIR     the local step cache's directory (implies --cache)
+  --cache-max-size N  its bound, e.g. 20G (default 10G); cache prune: prune down to N
+  --remote-cache URL  a Bazel HTTP remote cache (/ac/, /cas/ below URL): bazel-remote,
+                      nginx WebDAV, ...
+  --remote-cache-mode read-only|read-write   (default read-only: CI writes, developers read)
+  --remote-header 'Name: value'              sent to the remote cache (repeatable)
   -v, V=1             print full commands, like make V=1
   -q                  print nothing but errors
   -o FILE             export: the output file (default: DIR/build.ninja); graph: the picture's

@@ -16,7 +16,7 @@ import { printWarnings, sessionOptions, targetsOf } from './session-options.js';
 // never the install or graph code (module loading was most of kpipe's start-up, issue 13).
 const runCommands = () => import('./run-commands.js');
 
-const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules'];
+const COMMANDS = ['explain', 'run', 'clean', 'export', 'plugins', 'graph', 'builtin', 'install', 'verify-modules', 'cache'];
 
 export async function main(argv: readonly string[]): Promise<number> {
   const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
@@ -35,12 +35,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     // A misspelt command is the first thing to report, before any file is read.
     if (!COMMANDS.includes(args.command)) {
       const guess = suggest(args.command, COMMANDS);
-      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules';
+      const list = 'commands: explain, run, clean, export ninja, plugins, graph, builtin, install, verify-modules, cache';
       throw new KpipeError([error('usage', `unknown command '${args.command}'`, { hint: guess ? `did you mean '${guess}'? ${list}` : list })]);
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
       throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
     }
+    // The step cache lives outside any tree: `kpipe cache` plans nothing.
+    if (args.command === 'cache') return await (await import('./cache-command.js')).cacheCommand(args);
     const session = await openSession(sessionOptions(args));
     // install and verify-modules read what a run made; the plan's warnings are about running it.
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
@@ -84,7 +86,7 @@ async function explain(session: Session, args: CliArgs): Promise<number> {
     if (sub.diagnostics.length > 0) throw new KpipeError(sub.diagnostics);
     steps = sub.graph.steps;
   }
-  const why = args.why ? (await runCommands()).whyMap(session) : undefined;
+  const why = args.why ? await (await runCommands()).whyMap(session, args) : undefined;
   const { explainDot, explainJson, explainText } = await import('../reports/explain.js');
   const opts = { verbose: args.verbose, steps, cwd: process.cwd(), ...(why ? { why } : {}) };
   const text = args.format === 'json' ? explainJson(session, opts) : args.format === 'dot' ? explainDot(session, opts) : explainText(session, opts);

@@ -16,6 +16,9 @@ import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
 import { loadPlugins } from '../loading/plugin-loader.js';
 import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './session-options.js';
+import { loadCacheSettings } from '../cache/cache-config.js';
+import { StepCache } from '../cache/step-cache.js';
+import { cachePredictions } from '../cache/explain-cache.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -38,21 +41,28 @@ function kbuildVariables(session: Session): Record<string, string> {
  * they wrote, without them, and runs the rest.
  */
 export async function runCommand(first: Session, args: CliArgs): Promise<number> {
-  const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
-  if (replanStages.length > 0) {
-    const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
-    const status = await runOnce(first, args, outputs);
-    if (status !== 0) return status;
-    const second = await openSession(sessionOptions(args, replanStages));
-    // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
-    // "skipping BTF for modules" line needs the modules.order the compile wrote).
-    printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
-    return runOnce(second, args, undefined);
+  // One step cache for both halves of the run, so a broken server is one warning for the whole run.
+  const settings = await loadCacheSettings(first.stateDir ?? first.objtree ?? process.cwd(), args.cache, process.cwd());
+  const cache = settings ? new StepCache(settings) : undefined;
+  try {
+    const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
+    if (replanStages.length > 0) {
+      const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
+      const status = await runOnce(first, args, outputs, cache);
+      if (status !== 0) return status;
+      const second = await openSession(sessionOptions(args, replanStages));
+      // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
+      // "skipping BTF for modules" line needs the modules.order the compile wrote).
+      printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
+      return await runOnce(second, args, undefined, cache);
+    }
+    return await runOnce(first, args, undefined, cache);
+  } finally {
+    if (cache) printWarnings(cache.warnings, first);
   }
-  return runOnce(first, args, undefined);
 }
 
-async function runOnce(session: Session, args: CliArgs, only: string[] | undefined): Promise<number> {
+async function runOnce(session: Session, args: CliArgs, only: string[] | undefined, cache?: StepCache): Promise<number> {
   const objtree = requireTree(session, 'run');
   const interruption = interruptOnSignals();
   try {
@@ -68,6 +78,7 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       env: kbuildVariables(session),
       signal: interruption.signal,
       ...(targets ? { targets } : {}),
+      ...(cache ? { cache } : {}),
     });
     if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1, session.sources);
     return result.exitCode;
@@ -115,8 +126,15 @@ export async function builtinCommand(words: readonly string[], cwd: string): Pro
   return r.status;
 }
 
-export function whyMap(session: Session): Map<string, string> {
+export async function whyMap(session: Session, args: CliArgs): Promise<Map<string, string>> {
   if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
-  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) }, session.stateDir);
-  return new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
+  const identity = { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) };
+  const reasons = explainWhy(session.stepGraph, session.objtree, identity, session.stateDir);
+  const why = new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
+  const settings = await loadCacheSettings(session.stateDir ?? session.objtree, args.cache, process.cwd());
+  if (settings?.local) {
+    const predicted = cachePredictions(session.stepGraph, reasons, new StepCache(settings), { ...identity, ...(session.stateDir ? { stateDir: session.stateDir } : {}) });
+    for (const id of predicted) why.set(id, `${why.get(id)}; would be restored from the local cache`);
+  }
+  return why;
 }

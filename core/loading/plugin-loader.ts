@@ -15,7 +15,7 @@ import { builtinRegistry, type PluginOrigin, type PluginRegistry } from './plugi
 import { mayHaveConfig } from './config-presence.js';
 
 // cosmiconfig's defaults have no `kpipe.config.json`; the README promises it, so list every place.
-const SEARCH_PLACES = ['package.json', '.kpiperc', '.kpiperc.json', '.kpiperc.yaml', '.kpiperc.yml', '.kpiperc.js', '.kpiperc.mjs', 'kpipe.config.json', 'kpipe.config.js', 'kpipe.config.mjs', 'kpipe.config.cjs'];
+export const SEARCH_PLACES = ['package.json', '.kpiperc', '.kpiperc.json', '.kpiperc.yaml', '.kpiperc.yml', '.kpiperc.js', '.kpiperc.mjs', 'kpipe.config.json', 'kpipe.config.js', 'kpipe.config.mjs', 'kpipe.config.cjs'];
 
 /** A name `use NAME` can spell (dsl/tokens.ts's Name). */
 const PLUGIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

@@ -43,6 +43,8 @@ import { runLogStep, writeRunLog } from './run-log.js';
 import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
 import { treeUnwritable } from './fs-failure.js';
 import { ProcessNotes, reapOrphans } from './orphans.js';
+import type { CacheQuery, CacheSource, Restored, StepCache } from '../cache/step-cache.js';
+import { cacheQuery } from '../cache/cache-query.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -72,6 +74,8 @@ export interface RunOptions {
   lock?: 'wait' | 'fail';
   /** `--step-timeout`: a step still running after this many seconds fails, its process groups killed. */
   stepTimeoutSeconds?: number;
+  /** The step cache (core/cache): a step that must run is restored from it when it can, and stored in it when it ran. */
+  cache?: StepCache;
 }
 
 export interface RunResult {
@@ -174,6 +178,10 @@ class Run {
   private stopping = false;
   private settle: (() => void) | undefined;
   private readonly startedAt = new Date();
+  /** Steps whose outputs came from the cache, and from which store. */
+  private readonly restored = new Map<string, CacheSource>();
+  /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
+  private readonly toolOutput = new Map<string, string>();
 
   constructor(
     private readonly graph: StepGraph,
@@ -337,8 +345,15 @@ class Run {
       this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
     }
     let end: StepEnd | undefined;
+    // A step that writes nothing is a check (relocs_check.sh, ...): cheap, and its output is the point.
+    const query = temps && this.opts.cache && step.outputs.length > 0 ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
     const deadline = this.deadline();
     try {
+      if (query) {
+        const hit = await this.opts.cache!.restore(query, (o) => temps!.tempAbsolute(o), this.abort.signal);
+        if (this.interrupted) return (end = { kind: 'interrupted' });
+        if (hit) return (end = this.putRestored(step, temps!, inputs, previous, performance.now() - t0, hit));
+      }
       for (const command of step.commands) {
         if (this.interrupted) return (end = { kind: 'interrupted' });
         end = await this.runCommand(step, command, temps, deadline.signal);
@@ -347,7 +362,9 @@ class Run {
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
-      return (end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0));
+      end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0);
+      if (query && end.kind === 'ok') await this.storeInCache(step, query);
+      return end;
     } finally {
       deadline.dispose();
       for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
@@ -442,7 +459,10 @@ class Run {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
     }
     // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
-    if (outcome.output !== '' && !action.quietOnSuccess) this.progress.output(outcome.output);
+    if (outcome.output !== '' && !action.quietOnSuccess) {
+      this.progress.output(outcome.output);
+      if (this.opts.cache) this.toolOutput.set(step.id, (this.toolOutput.get(step.id) ?? '') + outcome.output);
+    }
     return undefined;
   }
 
@@ -453,11 +473,33 @@ class Run {
     return extra ? { ...this.baseEnv, ...extra } : this.baseEnv;
   }
 
+  /** A cache hit: its temporaries are put in place exactly as a run's would be (early cutoff, journal). */
+  private putRestored(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number, hit: Restored): StepEnd {
+    this.restored.set(step.id, hit.source);
+    if (this.opts.verbosity !== 'quiet') this.progress.note(quietLine({ tag: 'CACHED', target: stepLabel(step).target }));
+    if (hit.log !== '') this.progress.output(hit.log);
+    return this.putInPlace(step, temps, inputs, previous, durationMs, hit.records);
+  }
+
+  /** After a step ran: its outputs (in place, just hashed) go to the cache; the cache never fails the step. */
+  private async storeInCache(step: Step, query: CacheQuery): Promise<void> {
+    const outputs = [];
+    for (const o of step.outputs) {
+      const rec = this.store.file(o);
+      if (!rec) return;
+      const executable = (fs.statSync(absolutePath(o, this.objtree)).mode & 0o111) !== 0;
+      outputs.push({ path: o, hash: rec.hash, size: rec.size, ...(executable ? { executable } : {}) });
+    }
+    const log = this.toolOutput.get(step.id) ?? '';
+    this.toolOutput.delete(step.id);
+    await this.opts.cache!.store(query, outputs, log, (o) => absolutePath(o, this.objtree), this.abort.signal);
+  }
+
   /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */
-  private putInPlace(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {
+  private putInPlace(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number, known?: Map<string, FileRecord>): StepEnd {
     const fresh: [string, FileRecord][] = [];
     for (const o of step.outputs) {
-      const rec = hashAndStat(temps.tempAbsolute(o));
+      const rec = known?.get(o) ?? hashAndStat(temps.tempAbsolute(o));
       if (!rec) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `its commands succeeded but did not write ${o}`) };
       // kpipe wrote it a moment ago: the racy-stat caution is for files others write.
       fresh.push([o, { ...rec, trusted: true }]);
@@ -545,23 +587,32 @@ class Run {
     let ran = 0;
     let upToDate = 0;
     let failed = 0;
+    let cached = 0;
     for (let i = 0; i < this.n; i++) {
       let outcome = this.outcomes[i];
       if (outcome === undefined) {
         const blocked = this.graph.deps[i]!.some((d) => this.outcomes[d] === 'failed' || this.outcomes[d] === 'dependency-failed');
         outcome = this.outcomes[i] = blocked ? 'dependency-failed' : 'not-run';
       }
+      const entry = runLogStep(this.steps[i]!, outcome, this.reasons[i], this.durations[i]!);
+      const source = this.restored.get(this.steps[i]!.id);
+      if (source) {
+        entry.ran = false;
+        entry.cached = source;
+      }
       if (outcome === 'up-to-date') upToDate++;
+      else if (source) cached++;
       else if (outcome === 'built' || outcome === 'built-unchanged') ran++;
       else if (outcome === 'failed') failed++;
-      entries.push(runLogStep(this.steps[i]!, outcome, this.reasons[i], this.durations[i]!));
+      entries.push(entry);
     }
+    this.opts.cache?.finish();
     const incomplete = entries.some((e) => e.outcome === 'interrupted' || e.outcome === 'not-run');
     const status: RunStatus = this.interrupted && incomplete ? 'interrupted' : failed > 0 || this.diagnostics.length > 0 ? 'failed' : 'ok';
     const seconds = (durationMs / 1000).toFixed(1);
     this.progress.finish(
       status === 'ok'
-        ? `${ran} of ${this.n} steps ran, ${upToDate} up to date (${seconds} s)`
+        ? `${ran} of ${this.n} steps ran, ${upToDate} up to date${cached > 0 ? `, ${cached} from the cache` : ''} (${seconds} s)`
         : status === 'failed'
           ? `${failed} step(s) failed; ${ran} ran, ${upToDate} up to date (${seconds} s)`
           : `interrupted (${seconds} s)`,
@@ -575,7 +626,7 @@ class Run {
       status,
       jobs: this.opts.jobs,
       targets: this.opts.targets ?? [],
-      counts: { total: this.n, ran, upToDate, failed },
+      counts: { total: this.n, ran, upToDate, failed, ...(cached > 0 ? { cached } : {}) },
       steps: entries,
     };
   }

@@ -14,6 +14,7 @@
 //       { "id": "link-vmlinux", "label": "LD vmlinux", "stage": "vmlinux", "plugin": "link",
 //         "ran": true, "reason": { "kind": "input-changed", "path": "vmlinux.o" },
 //         "why": "input vmlinux.o changed", "outcome": "built", "durationMs": 812 }
+//                                       // "cached": "local" | "remote" when restored from the step cache
 //     ]
 //   }
 //
@@ -50,6 +51,8 @@ export interface RunLogStep {
   why?: string;
   outcome: Outcome;
   durationMs: number;
+  /** The outputs were restored from the step cache (core/cache), not made by running the step. */
+  cached?: 'local' | 'remote';
 }
 
 export type RunStatus = 'ok' | 'failed' | 'interrupted';
@@ -62,7 +65,8 @@ export interface RunLog {
   status: RunStatus;
   jobs: number;
   targets: string[];
-  counts: { total: number; ran: number; upToDate: number; failed: number };
+  /** `cached`: steps restored from the step cache (present when there were any). */
+  counts: { total: number; ran: number; upToDate: number; failed: number; cached?: number };
   steps: RunLogStep[];
 }
 
@@ -101,7 +105,7 @@ function stepLine(s: RunLogStep): string {
   const q = JSON.stringify;
   let line = `{"id":${q(s.id)},"label":${q(s.label)},"stage":${q(s.stage)},"plugin":${q(s.plugin)},"ran":${s.ran}`;
   if (s.reason) line += `,"reason":${reasonJson(s.reason)},"why":${q(s.why)}`;
-  return `${line},"outcome":"${s.outcome}","durationMs":${s.durationMs}}`;
+  return `${line},"outcome":"${s.outcome}"${s.cached ? `,"cached":"${s.cached}"` : ''},"durationMs":${s.durationMs}}`;
 }
 
 const simpleReasons = new Map<string, string>();
