@@ -42,7 +42,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
       throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
     }
-    const session = await openSession(sessionOptions(args));
+    // These read a tree's plan after the fact: plan it as the tree's last run did, unless told otherwise.
+    const lastRun = args.command === 'clean' || args.command === 'plugins' || args.command === 'graph';
+    const session = await openSession({ ...sessionOptions(args), lastRun });
+    if (session.fromLastRun && !args.quiet) process.stderr.write(`kpipe ${args.command}: as the tree's last run: ${session.fromLastRun}\n`);
     // install and verify-modules read what a run made; the plan's warnings are about running it.
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
@@ -55,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run':
         return await runCommand(session, args);
       case 'clean':
-        return await cleanCommand(session);
+        return await cleanCommand(session, args);
       case 'export':
         return exportNinjaCommand(session, args);
       case 'install':

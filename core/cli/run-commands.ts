@@ -16,6 +16,11 @@ import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
 import { loadPlugins } from '../loading/plugin-loader.js';
 import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './session-options.js';
+import { spawnSync } from 'node:child_process';
+import { writeInvocation } from '../loading/last-invocation.js';
+import { findDeadOutputs, removeDeadOutputs } from '../running/dead-outputs.js';
+import { acquireTreeLock } from '../running/lock.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -38,18 +43,61 @@ function kbuildVariables(session: Session): Record<string, string> {
  * they wrote, without them, and runs the rest.
  */
 export async function runCommand(first: Session, args: CliArgs): Promise<number> {
+  recordInvocation(first);
+  const { status, last } = await runStages(first, args);
+  // The plan made after the compile stage: its module list is the one modules.order now has.
+  if (status === 0) await removeStaleOutputs(last, args);
+  return status;
+}
+
+/** What clean, plugins and graph will plan with next (core/loading/last-invocation.ts). */
+function recordInvocation(session: Session): void {
+  if (!session.stateDir) return;
+  writeInvocation(session.stateDir, {
+    version: 1,
+    sets: session.sets,
+    ...(session.pipelineGiven ? { pipeline: session.pipelineFile } : {}),
+    ...(session.registry.configFile ? { configFile: session.registry.configFile } : {}),
+  });
+}
+
+/**
+ * After a good run, the files steps of earlier plans wrote that no step writes now (ninja's
+ * cleandead): `.ko.xz` after a plugin moved to zstd. Under the tree lock; a run that started in
+ * the meantime owns the tree, and the next run removes them.
+ */
+async function removeStaleOutputs(session: Session, args: CliArgs): Promise<void> {
+  const objtree = requireTree(session, 'run');
+  const stateDir = session.stateDir ?? objtree;
+  let lock;
+  try {
+    lock = await acquireTreeLock(stateDir, { mode: 'fail', command: 'kpipe run' });
+  } catch {
+    return;
+  }
+  try {
+    const dead = findDeadOutputs(session.plan.steps, objtree, stateDir, session.extmod ? [session.extmod] : []);
+    for (const d of removeDeadOutputs(dead, objtree)) {
+      if (!args.quiet) process.stdout.write(`  RM      ${d.path} (step ${d.step} is no longer in the plan)\n`);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runStages(first: Session, args: CliArgs): Promise<{ status: number; last: Session }> {
   const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
   if (replanStages.length > 0) {
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
     const status = await runOnce(first, args, outputs);
-    if (status !== 0) return status;
+    if (status !== 0) return { status, last: first };
     const second = await openSession(sessionOptions(args, replanStages));
     // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
     // "skipping BTF for modules" line needs the modules.order the compile wrote).
     printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
-    return runOnce(second, args, undefined);
+    return { status: await runOnce(second, args, undefined), last: second };
   }
-  return runOnce(first, args, undefined);
+  return { status: await runOnce(first, args, undefined), last: first };
 }
 
 async function runOnce(session: Session, args: CliArgs, only: string[] | undefined): Promise<number> {
@@ -76,15 +124,30 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
   }
 }
 
-export async function cleanCommand(session: Session): Promise<number> {
+export async function cleanCommand(session: Session, args: CliArgs): Promise<number> {
   const objtree = requireTree(session, 'clean');
+  const extmod = session.extmod;
   const result = await cleanOutputs(session.stepGraph.steps, objtree, {
+    plan: session.plan.steps,
+    compile: args.compile,
     ...(session.stateDir ? { stateDir: session.stateDir } : {}),
-    ...(session.extmod ? { roots: [session.extmod] } : {}),
+    ...(extmod ? { roots: [extmod], before: () => kbuildExtmodClean(session, extmod) } : {}),
   });
   if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1);
   process.stdout.write(`  CLEAN   ${result.removed.length} files\n`);
   return 0;
+}
+
+/**
+ * With M=DIR kpipe ran the compile too (`make M=DIR modpost`), so its clean is kbuild's
+ * `make M=DIR clean` (the .o, .mod.c, .cmd files, modules.order, Module.symvers) plus kpipe's own.
+ */
+function kbuildExtmodClean(session: Session, extmod: string): Diagnostic | undefined {
+  const r = spawnSync(session.make.make, ['-s', `M=${extmod}`, 'clean'], { cwd: session.objtree, env: session.make.env, encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    return error('clean-failed', `make M=${extmod} clean failed (${r.error ? r.error.message : `exit ${r.status}`})`, { ...(r.stderr?.trim() ? { hint: r.stderr.trim() } : {}) });
+  }
+  return undefined;
 }
 
 export function exportNinjaCommand(session: Session, args: CliArgs): number {
