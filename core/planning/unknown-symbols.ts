@@ -85,7 +85,7 @@ export function kconfigSymbols(srctree: string, stateDir?: string): Set<string> 
     }
     for (const m of text.matchAll(/^[ \t]*(?:menu)?config[ \t]+([A-Za-z0-9_]+)/gm)) symbols.add(m[1]!);
     for (const m of text.matchAll(/^[ \t]*(o?r?source)[ \t]+"([^"]+)"/gm)) {
-      const relative = m[1]!.includes('r');
+      const relative = m[1] === 'rsource' || m[1] === 'orsource';
       let target = m[2]!;
       if (relative) target = path.join(path.dirname(rel), target);
       if (/\$\((SRC|HEADER_)ARCH\)/.test(target)) {
