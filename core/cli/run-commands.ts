@@ -17,7 +17,7 @@ import { registerPluginBuiltins } from '../../plugins/builtin.js';
 import { loadPlugins } from '../loading/plugin-loader.js';
 import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './session-options.js';
 import { spawnSync } from 'node:child_process';
-import { writeInvocation } from '../loading/last-invocation.js';
+import { readInvocation, writeInvocation } from '../loading/last-invocation.js';
 import { findDeadOutputs, removeDeadOutputs } from '../running/dead-outputs.js';
 import { acquireTreeLock } from '../running/lock.js';
 import type { Diagnostic } from '../diagnostic.js';
@@ -56,9 +56,16 @@ function recordInvocation(session: Session): void {
   writeInvocation(session.stateDir, {
     version: 1,
     sets: session.sets,
+    delegated: delegatedOutputs(session),
     ...(session.pipelineGiven ? { pipeline: session.pipelineFile } : {}),
     ...(session.registry.configFile ? { configFile: session.registry.configFile } : {}),
   });
+}
+
+/** The outputs of delegated steps, this plan's and every earlier run's (last-invocation.ts). */
+function delegatedOutputs(session: Session): string[] {
+  const earlier = session.stateDir ? readInvocation(session.stateDir)?.delegated ?? [] : [];
+  return [...new Set([...earlier, ...session.plan.steps.filter((s) => s.delegated).flatMap((s) => s.outputs)])].sort();
 }
 
 /**
@@ -76,7 +83,7 @@ async function removeStaleOutputs(session: Session, args: CliArgs): Promise<void
     return;
   }
   try {
-    const dead = findDeadOutputs(session.plan.steps, objtree, stateDir, session.extmod ? [session.extmod] : []);
+    const dead = findDeadOutputs(session.plan.steps, objtree, stateDir, session.extmod ? [session.extmod] : [], delegatedOutputs(session));
     for (const d of removeDeadOutputs(dead, objtree)) {
       if (!args.quiet) process.stdout.write(`  RM      ${d.path} (step ${d.step} is no longer in the plan)\n`);
     }
@@ -130,6 +137,7 @@ export async function cleanCommand(session: Session, args: CliArgs): Promise<num
   const result = await cleanOutputs(session.stepGraph.steps, objtree, {
     plan: session.plan.steps,
     compile: args.compile,
+    keep: delegatedOutputs(session),
     ...(session.stateDir ? { stateDir: session.stateDir } : {}),
     ...(extmod ? { roots: [extmod], before: () => kbuildExtmodClean(session, extmod) } : {}),
   });

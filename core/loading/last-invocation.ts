@@ -19,6 +19,11 @@ export interface Invocation {
   sets: string[];
   /** The config file the run's plugins came from (absolute), if any. */
   configFile?: string;
+  /**
+   * Every output of a delegated step in this or an earlier run (vmlinux.a, modules.order, ...):
+   * kbuild's files, which a plan without kbuild's stages must not take for outputs of dead steps.
+   */
+  delegated?: string[];
 }
 
 export function invocationPath(stateDir: string): string {
@@ -42,5 +47,6 @@ export function readInvocation(stateDir: string): Invocation | undefined {
   if (!v || v.version !== 1 || !Array.isArray(v.sets) || !v.sets.every((s) => typeof s === 'string')) return undefined;
   if (v.pipeline !== undefined && typeof v.pipeline !== 'string') return undefined;
   if (v.configFile !== undefined && typeof v.configFile !== 'string') return undefined;
-  return { version: 1, sets: v.sets, ...(v.pipeline ? { pipeline: v.pipeline } : {}), ...(v.configFile ? { configFile: v.configFile } : {}) };
+  const delegated = Array.isArray(v.delegated) ? v.delegated.filter((x): x is string => typeof x === 'string') : [];
+  return { version: 1, sets: v.sets, ...(v.pipeline ? { pipeline: v.pipeline } : {}), ...(v.configFile ? { configFile: v.configFile } : {}), ...(delegated.length > 0 ? { delegated } : {}) };
 }

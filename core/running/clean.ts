@@ -42,6 +42,8 @@ export interface CleanOptions {
    * them is dead and its outputs go.
    */
   plan?: readonly Step[];
+  /** Files never taken for outputs of dead steps (what delegated steps of earlier runs wrote). */
+  keep?: Iterable<string>;
   /** Runs under the tree lock before anything is removed (`make M=DIR clean`); a diagnostic stops clean. */
   before?: () => Diagnostic | undefined;
 }
@@ -76,7 +78,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
     const stop = opts.before?.();
     if (stop) return { removed, diagnostics: [stop] };
     // Before the plan's own outputs go: the store is read while nothing has moved.
-    const dead = findDeadOutputs(opts.plan ?? steps, objtree, stateDir, roots);
+    const dead = findDeadOutputs(opts.plan ?? steps, objtree, stateDir, roots, opts.keep);
     const basesByDir = new Map<string, Set<string>>();
     const seen = new Set<string>();
     for (const step of steps) {

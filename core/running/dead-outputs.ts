@@ -6,7 +6,9 @@
 //
 // A file is removed only when it is still exactly what kpipe wrote (its content hash is the one the
 // step record holds): a file someone put there since, under the same name, is theirs. A path the
-// current plan reads or writes is never dead, whatever an old record says.
+// current plan reads or writes is never dead, whatever an old record says, and neither is one a
+// delegated step wrote (`keep`: kbuild's vmlinux.a, modules.order, which a pipeline without kbuild's
+// stages would otherwise take for dead; `make clean` is theirs).
 import fs from 'node:fs';
 import { absolutePath, isInsideTree } from '../paths.js';
 import type { Step } from '../planning/step.js';
@@ -24,11 +26,11 @@ export interface DeadOutput {
  * The outputs recorded in `stateDir`'s store for step ids `plan` does not have, that are on disk with
  * the content kpipe wrote. `plan` is every step of the plan, skipped stages included.
  */
-export function findDeadOutputs(plan: readonly Step[], objtree: string, stateDir: string, roots: readonly string[] = []): DeadOutput[] {
+export function findDeadOutputs(plan: readonly Step[], objtree: string, stateDir: string, roots: readonly string[] = [], keep: Iterable<string> = []): DeadOutput[] {
   const store = StateStore.load(stateDir);
   if (store.stepCount === 0) return [];
   const ids = new Set(plan.map((s) => s.id));
-  const live = new Set<string>();
+  const live = new Set<string>(keep);
   for (const s of plan) for (const p of [...s.inputs, ...s.outputs, ...(s.scratch ?? [])]) live.add(p);
   const out: DeadOutput[] = [];
   const seen = new Set<string>();
