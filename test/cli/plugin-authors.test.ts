@@ -119,6 +119,9 @@ test('plugins and clean plan as the last run did (its --pipeline, --set and conf
   assertExit(plugins, 0);
   assert.ok(plugins.stderr.includes(`kpipe plugins: as the tree's last run: --pipeline ${path.join(org, 'org.pipeline')} --set EXTRA=y the config file`), show(plugins));
   assert.ok(/^compress .*\n(.*\n)*  used in: compress\n  taps:    stage$/m.test(plugins.stdout), show(plugins));
+  const graph = kpipe(['graph', '-C', tree, '--format', 'dot']);
+  assertExit(graph, 0);
+  assert.ok(graph.stdout.includes('a.ko.xz'), show(graph));
   const clean = kpipe(['clean', '-C', tree]);
   assertExit(clean, 0);
   assert.not.ok(fs.existsSync(path.join(tree, 'a.ko.xz')), show(clean));
