@@ -22,7 +22,7 @@ if (sources.length === 0) for (const line of ['6.1', '6.12', '7.2']) sources.pus
 for (const src of sources.filter((s) => fs.existsSync(path.join(s, 'Kconfig')))) {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-bench-'));
   let count = 0;
-  const cold = time(() => void (count = kconfigSymbols(src, state).size));
+  const cold = time(() => void (count = kconfigSymbols(src, state)?.size ?? 0));
   const cached = median(Array.from({ length: 5 }, () => time(() => kconfigSymbols(src, state))));
   console.log(`${src}: ${count} symbols; scan ${cold.toFixed(0)} ms, cached ${cached.toFixed(0)} ms (median of 5)`);
   fs.rmSync(state, { recursive: true, force: true });

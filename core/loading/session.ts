@@ -157,7 +157,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     // (about 1,800 of them): usually only a few unset symbols remain, or none.
     const given = new Set([...KPIPE_SYMBOLS, ...kconfig.names(), ...options.sets.map((x) => x.replace(/^CONFIG_/, '').split('=')[0]!)]);
     const unsure = conditionSymbols(loaded.statements).filter((n) => !given.has(n.text));
-    if (unsure.length > 0) symbolWarnings.push(...unknownSymbolWarnings(unsure, new Set([...kconfigSymbols(srctree, stateDir), ...given]), `the source tree ${srctree}`));
+    const defined = unsure.length > 0 ? kconfigSymbols(srctree, stateDir) : undefined;
+    if (defined) symbolWarnings.push(...unknownSymbolWarnings(unsure, new Set([...defined, ...given]), `the source tree ${srctree}`));
   }
 
   const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;

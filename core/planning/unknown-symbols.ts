@@ -64,8 +64,10 @@ interface Cache {
  * The symbols the Kconfig files of `srctree` define, following `source` from the top Kconfig
  * (`$(SRCARCH)` and `$(HEADER_ARCH)` stand for every arch/ directory: a pipeline serves them all).
  * About 1,800 files on 6.12; cached in STATEDIR/.kpipe/ while no file read changed its mtime.
+ * Undefined when the tree has no top Kconfig (a headers package may ship none): nothing to compare.
  */
-export function kconfigSymbols(srctree: string, stateDir?: string): Set<string> {
+export function kconfigSymbols(srctree: string, stateDir?: string): Set<string> | undefined {
+  if (!fs.existsSync(path.join(srctree, 'Kconfig'))) return undefined;
   const cacheFile = stateDir ? path.join(stateDir, STATE_DIR, CACHE) : undefined;
   const cached = cacheFile ? readCache(cacheFile, srctree) : undefined;
   if (cached) return new Set(cached.symbols);
