@@ -113,7 +113,7 @@ test('plugins and clean plan as the last run did (its --pipeline, --set and conf
   assertExit(kpipe(['run', '-C', tree, '--pipeline', 'org.pipeline', '--set', 'EXTRA=y'], { cwd: org }), 0);
   assert.ok(fs.existsSync(path.join(tree, 'a.ko.xz')));
   const record = JSON.parse(fs.readFileSync(path.join(tree, '.kpipe', 'invocation.json'), 'utf8')) as Record<string, unknown>;
-  assert.equal(record, { version: 1, sets: ['EXTRA=y'], pipeline: path.join(org, 'org.pipeline'), configFile: path.join(org, 'kpipe.config.json') });
+  assert.equal(record, { version: 1, sets: ['EXTRA=y'], delegated: [], pipeline: path.join(org, 'org.pipeline'), configFile: path.join(org, 'kpipe.config.json') });
   // From anywhere: neither the pipeline nor the config file is found there.
   const plugins = kpipe(['plugins', '-C', tree]);
   assertExit(plugins, 0);
