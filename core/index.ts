@@ -6,9 +6,9 @@
 // ── plugins and their hooks ─────────────────────────────────────────────────────────────────────
 export type {
   KpipePlugin, PluginContext, StepSpec, Artifacts, PublishedArtifact, StageBuilder, LinkSpec, TemporaryLinkRequest,
-  LinkedImage, LinkSession, ImageBuilder, ObjcopySpec, PluginOptionValue,
+  LinkedImage, LinkSession, ImageBuilder, ObjcopySpec, PluginOptionValue, ArtifactKind,
 } from './plugin-api.js';
-export { ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LINK_ORDER, MODULE_LINKED_ORDER } from './plugin-api.js';
+export { artifactKind, ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LINK_ORDER, MODULE_LINKED_ORDER } from './plugin-api.js';
 export { createHooks, type KpipeHooks, type HookName } from './hooks.js';
 
 // ── steps: plain data ───────────────────────────────────────────────────────────────────────────

@@ -11,7 +11,8 @@ export function canonicalPath(p: string, objtree: string): string {
   const absolute = path.resolve(objtree, p);
   const rel = path.relative(objtree, absolute);
   if (rel === '') return '.';
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return absolute;
+  // `..x` (kbuild's `..vmlinux.export.o.cmd`) is a name inside the tree, not a way out of it.
+  if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) return absolute;
   return rel.split(path.sep).join('/');
 }
 

@@ -33,7 +33,10 @@ export interface KpipePlugin {
 
 /** A step as a plugin describes it; the planner fills in the stage and checks the paths. */
 export interface StepSpec {
-  /** Unique within the stage; defaults to the first output. */
+  /**
+   * Unique in the whole plan (it keys the step's state in `.kpipe/`); defaults to
+   * `STAGE:FIRST-OUTPUT`, which is. Prefix an id of your own with the stage (`${ctx.stage}:x`).
+   */
   id?: string;
   commands: Command[];
   inputs: string[];
@@ -44,6 +47,8 @@ export interface StepSpec {
   replan?: boolean;
   /** Made only when a target names it or a file it writes (see Step.onRequest). */
   onRequest?: boolean;
+  /** Kept by `kpipe clean` unless `--compile`: what kbuild's compile phase makes (see Step.compilePhase). */
+  compilePhase?: boolean;
 }
 
 /** Files published under well-known names so that plugins meet at artifacts, not at each other. */
@@ -57,13 +62,18 @@ export interface Artifacts {
   lookup(name: string): { path: string; stage: string } | { why: string };
   /**
    * Every artifact this stage may read (published by this stage, or by a stage it is ordered
-   * after), in the order they were published: what a manifest or a signing plugin walks.
+   * after), in the order they were published: what a manifest or a signing plugin walks. With a
+   * kind, only those: `list('module')` is every `.ko` (no `module:` prefix to hard-code).
    */
-  list(): PublishedArtifact[];
+  list(kind?: ArtifactKind): PublishedArtifact[];
 }
+
+/** What an artifact is, from its name: a key of ARTIFACTS, or 'other' for names org plugins add. */
+export type ArtifactKind = 'module' | 'image' | 'unstrippedImage' | 'vmlinuxBtf' | 'systemMap' | 'relocs' | 'other';
 
 export interface PublishedArtifact {
   name: string;
+  kind: ArtifactKind;
   /** Canonical: relative to the output tree when inside it. */
   path: string;
   stage: string;
@@ -83,7 +93,16 @@ export const ARTIFACTS = {
   relocs: 'vmlinux.relocs',
   /** One final module: `module:crypto/crypto.ko` (every .ko is published under its own name). */
   module: (ko: string) => `module:${ko}`,
+  /** The inverse of `module`: the .ko an artifact name stands for, or undefined for other names. */
+  moduleFile: (name: string): string | undefined => (name.startsWith('module:') ? name.slice('module:'.length) : undefined),
 } as const;
+
+/** The kind of an artifact name (ARTIFACTS' keys; a `module:` name is 'module'). */
+export function artifactKind(name: string): ArtifactKind {
+  if (ARTIFACTS.moduleFile(name) !== undefined) return 'module';
+  for (const kind of ['image', 'unstrippedImage', 'vmlinuxBtf', 'systemMap', 'relocs'] as const) if (ARTIFACTS[kind] === name) return kind;
+  return 'other';
+}
 
 export interface PluginContext {
   /** The plugin's name, as used in the DSL. */

@@ -27,6 +27,8 @@ export interface CliArgs {
   modPath?: string;
   /** verify-modules: the vmlinux whose .module_hashes to check against (default DIR/vmlinux). */
   vmlinux?: string;
+  /** clean: remove the compile phase's outputs too. */
+  compile: boolean;
   /** run, explain: the BTF module BTF is based on when the plan has none (external modules). */
   btfBase?: string;
   help: boolean;
@@ -61,6 +63,7 @@ const OPTIONS = {
   'remote-cache': { type: 'string' },
   'remote-cache-mode': { type: 'string' },
   'remote-header': { type: 'string', multiple: true },
+  compile: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -68,7 +71,7 @@ const OPTIONS = {
 export function parseCli(argv: readonly string[]): CliArgs {
   // `kpipe builtin NAME ARGS...` passes its arguments through untouched (ninja calls it).
   if (argv[0] === 'builtin') {
-    return { command: 'builtin', positionals: argv.slice(1), sets: [], skip: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, help: false, version: false, assignments: {}, cache: {} };
+    return { command: 'builtin', positionals: argv.slice(1), sets: [], skip: [], format: 'text', why: false, verbose: false, quiet: false, keepGoing: false, compile: false, help: false, version: false, assignments: {}, cache: {} };
   }
   let parsed;
   try {
@@ -113,6 +116,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     verbose,
     quiet: v.quiet === true,
     keepGoing: v['keep-going'] === true,
+    compile: v.compile === true,
     help: v.help === true || command === 'help',
     version: v.version === true || command === 'version',
     assignments,
@@ -150,7 +154,9 @@ usage: kpipe COMMAND [options] [VAR=value ...] [TARGET ...]
 commands:
   explain        show the stages, plugins and steps of the final link, and why
   run            run the steps in an output tree (incremental, parallel)
-  clean          remove every output the plan declares, and .kpipe/
+  clean          remove what the link wrote (every output kpipe's steps ever wrote, kbuild's
+                 .cmd records of the delegated ones) and .kpipe/; keeps the compile phase's
+                 outputs unless --compile. With M=DIR: what make M=DIR clean removes, too
   export ninja   write the step graph as a build.ninja
   plugins        list the loaded plugins, where each came from, the hooks it taps
   graph          draw the stages and steps: SVG with Graphviz's dot, else DOT
@@ -164,7 +170,8 @@ options:
   -C DIR, O=DIR       the kernel output tree (kbuild's O=)
   --profile NAME      plan against a Kconfig profile from configs/ instead of a tree
   --set SYM=VALUE     override a Kconfig symbol (repeatable), e.g. --set MODULE_HASHES=y
-  --pipeline FILE     the pipeline file (default: DIR/kbuild.pipeline, else kpipe's own)
+  --pipeline FILE     the pipeline file (default: DIR/kbuild.pipeline, else kpipe's own;
+                      clean, plugins, graph: the one the tree's last run used)
   --skip STAGE        leave a stage out (repeatable): --skip compile links a tree you compiled
   --format FMT        explain: text (default), json or dot; graph: svg (default) or dot
   --why               explain: say whether and why each step would run now
@@ -188,6 +195,8 @@ options:
                       modules go to DIR2/lib/modules/<kernel.release>/
   --vmlinux FILE      verify-modules: the vmlinux holding the root (default: DIR/vmlinux);
                       install: the vmlinux the modules are for (checks their BTF base)
+  --compile           clean: also the compile phase's outputs (vmlinux.a, vmlinux.o,
+                      modules.order, Module.symvers, .vmlinux.export.c, scripts/module.lds)
   --btf-base FILE     base module BTF on FILE when the plan makes no vmlinux BTF (M=),
                       e.g. /sys/kernel/btf/vmlinux; default for M=: DIR/vmlinux if present
   INSTALL_MOD_STRIP=1|OPTS  install: strip modules (1: --strip-debug), as kbuild does

@@ -43,7 +43,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // The step cache lives outside any tree: `kpipe cache` plans nothing.
     if (args.command === 'cache') return await (await import('./cache-command.js')).cacheCommand(args);
-    const session = await openSession(sessionOptions(args));
+    // These read a tree's plan after the fact: plan it as the tree's last run did, unless told otherwise.
+    const lastRun = args.command === 'clean' || args.command === 'plugins' || args.command === 'graph';
+    const session = await openSession({ ...sessionOptions(args), lastRun });
+    if (session.fromLastRun && !args.quiet) process.stderr.write(`kpipe ${args.command}: as the tree's last run: ${session.fromLastRun}\n`);
     // install and verify-modules read what a run made; the plan's warnings are about running it.
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
@@ -56,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run':
         return await (await runCommands()).runCommand(session, args);
       case 'clean':
-        return await (await runCommands()).cleanCommand(session);
+        return await (await runCommands()).cleanCommand(session, args);
       case 'export':
         return (await runCommands()).exportNinjaCommand(session, args);
       case 'install':

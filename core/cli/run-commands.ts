@@ -19,6 +19,11 @@ import { defaultTargets, printWarnings, sessionOptions, targetsOf } from './sess
 import { loadCacheSettings } from '../cache/cache-config.js';
 import { StepCache } from '../cache/step-cache.js';
 import { cachePredictions } from '../cache/explain-cache.js';
+import { spawnSync } from 'node:child_process';
+import { readInvocation, writeInvocation } from '../loading/last-invocation.js';
+import { findDeadOutputs, removeDeadOutputs } from '../running/dead-outputs.js';
+import { acquireTreeLock } from '../running/lock.js';
+import type { Diagnostic } from '../diagnostic.js';
 
 function requireTree(session: Session, command: string): string {
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
@@ -41,25 +46,75 @@ function kbuildVariables(session: Session): Record<string, string> {
  * they wrote, without them, and runs the rest.
  */
 export async function runCommand(first: Session, args: CliArgs): Promise<number> {
+  recordInvocation(first);
   // One step cache for both halves of the run, so a broken server is one warning for the whole run.
   const settings = await loadCacheSettings(first.stateDir ?? first.objtree ?? process.cwd(), args.cache, process.cwd());
   const cache = settings ? new StepCache(settings) : undefined;
   try {
-    const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
-    if (replanStages.length > 0) {
-      const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
-      const status = await runOnce(first, args, outputs, cache);
-      if (status !== 0) return status;
-      const second = await openSession(sessionOptions(args, replanStages));
-      // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
-      // "skipping BTF for modules" line needs the modules.order the compile wrote).
-      printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
-      return await runOnce(second, args, undefined, cache);
-    }
-    return await runOnce(first, args, undefined, cache);
+    const { status, last } = await runStages(first, args, cache);
+    // The plan made after the compile stage: its module list is the one modules.order now has.
+    if (status === 0) await removeStaleOutputs(last, args);
+    return status;
   } finally {
     if (cache) printWarnings(cache.warnings, first);
   }
+}
+
+/** What clean, plugins and graph will plan with next (core/loading/last-invocation.ts). */
+function recordInvocation(session: Session): void {
+  if (!session.stateDir) return;
+  writeInvocation(session.stateDir, {
+    version: 1,
+    sets: session.sets,
+    delegated: delegatedOutputs(session),
+    ...(session.pipelineGiven ? { pipeline: session.pipelineFile } : {}),
+    ...(session.registry.configFile ? { configFile: session.registry.configFile } : {}),
+  });
+}
+
+/** The outputs of delegated steps, this plan's and every earlier run's (last-invocation.ts). */
+function delegatedOutputs(session: Session): string[] {
+  const earlier = session.stateDir ? readInvocation(session.stateDir)?.delegated ?? [] : [];
+  return [...new Set([...earlier, ...session.plan.steps.filter((s) => s.delegated).flatMap((s) => s.outputs)])].sort();
+}
+
+/**
+ * After a good run, the files steps of earlier plans wrote that no step writes now (ninja's
+ * cleandead): `.ko.xz` after a plugin moved to zstd. Under the tree lock; a run that started in
+ * the meantime owns the tree, and the next run removes them.
+ */
+async function removeStaleOutputs(session: Session, args: CliArgs): Promise<void> {
+  const objtree = requireTree(session, 'run');
+  const stateDir = session.stateDir ?? objtree;
+  let lock;
+  try {
+    lock = await acquireTreeLock(stateDir, { mode: 'fail', command: 'kpipe run' });
+  } catch {
+    return;
+  }
+  try {
+    const dead = findDeadOutputs(session.plan.steps, objtree, stateDir, session.extmod ? [session.extmod] : [], delegatedOutputs(session));
+    for (const d of removeDeadOutputs(dead, objtree)) {
+      if (!args.quiet) process.stdout.write(`  RM      ${d.path} (step ${d.step} is no longer in the plan)\n`);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function runStages(first: Session, args: CliArgs, cache: StepCache | undefined): Promise<{ status: number; last: Session }> {
+  const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
+  if (replanStages.length > 0) {
+    const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
+    const status = await runOnce(first, args, outputs, cache);
+    if (status !== 0) return { status, last: first };
+    const second = await openSession(sessionOptions(args, replanStages));
+    // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
+    // "skipping BTF for modules" line needs the modules.order the compile wrote).
+    printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
+    return { status: await runOnce(second, args, undefined, cache), last: second };
+  }
+  return { status: await runOnce(first, args, undefined, cache), last: first };
 }
 
 async function runOnce(session: Session, args: CliArgs, only: string[] | undefined, cache?: StepCache): Promise<number> {
@@ -87,15 +142,31 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
   }
 }
 
-export async function cleanCommand(session: Session): Promise<number> {
+export async function cleanCommand(session: Session, args: CliArgs): Promise<number> {
   const objtree = requireTree(session, 'clean');
+  const extmod = session.extmod;
   const result = await cleanOutputs(session.stepGraph.steps, objtree, {
+    plan: session.plan.steps,
+    compile: args.compile,
+    keep: delegatedOutputs(session),
     ...(session.stateDir ? { stateDir: session.stateDir } : {}),
-    ...(session.extmod ? { roots: [session.extmod] } : {}),
+    ...(extmod ? { roots: [extmod], before: () => kbuildExtmodClean(session, extmod) } : {}),
   });
   if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1);
   process.stdout.write(`  CLEAN   ${result.removed.length} files\n`);
   return 0;
+}
+
+/**
+ * With M=DIR kpipe ran the compile too (`make M=DIR modpost`), so its clean is kbuild's
+ * `make M=DIR clean` (the .o, .mod.c, .cmd files, modules.order, Module.symvers) plus kpipe's own.
+ */
+function kbuildExtmodClean(session: Session, extmod: string): Diagnostic | undefined {
+  const r = spawnSync(session.make.make, ['-s', `M=${extmod}`, 'clean'], { cwd: session.objtree, env: session.make.env, encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    return error('clean-failed', `make M=${extmod} clean failed (${r.error ? r.error.message : `exit ${r.status}`})`, { ...(r.stderr?.trim() ? { hint: r.stderr.trim() } : {}) });
+  }
+  return undefined;
 }
 
 export function exportNinjaCommand(session: Session, args: CliArgs): number {

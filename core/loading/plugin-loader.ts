@@ -1,5 +1,8 @@
 // Org plugins, listed in a cosmiconfig config file (`kpipe.config.{json,js,mjs,cjs}`, `.kpiperc*`, or
-// a "kpipe" key in package.json) found from the output tree upwards. A config file looks like:
+// a "kpipe" key in package.json). The first found wins, searched in this order (README "Where kpipe
+// finds the config file"): the file the tree's last run used (clean, plugins, graph); the output tree
+// and its parents up to the home directory; the working directory and its parents; then
+// `$XDG_CONFIG_HOME/kpipe/config.json` (`~/.config/kpipe/`, cosmiconfig's global place). A config file looks like:
 //   { "plugins": ["./plugins/manifest.mjs", ["kpipe-plugin-sign", { "key": "certs/signing_key.pem" }]] }
 // and the plugins it names are then used in the pipeline like the built-ins: `use manifest`.
 // Every way an entry can be wrong (no such module, a module that throws on import, no plugin in it,
@@ -8,6 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import type { cosmiconfig } from 'cosmiconfig';
+import { suggest } from '../suggest.js';
 import { error, KpipeError, type Diagnostic, type SourceRange } from '../diagnostic.js';
 import { LineIndex } from '../../dsl/line-index.js';
 import type { KpipePlugin, PluginOptionValue } from '../plugin-api.js';
@@ -24,19 +30,29 @@ export interface LoadedPlugins {
   registry: PluginRegistry;
   /** The config file's text, for the frames of diagnostics that point into it. */
   sources: Map<string, string>;
+  /** Where kpipe looked, in order, for "unknown plugin" errors: "/tree and its parents (...)". */
+  searched: string[];
 }
 
-/** The built-ins plus the plugins of the nearest kpipe config file above `searchFrom`. */
-export async function loadPlugins(searchFrom: string): Promise<LoadedPlugins> {
+export interface ConfigSearch {
+  /** Directories searched upwards, in order: the output tree, then the working directory. */
+  dirs: string[];
+  /** A config file to use without searching (the one the tree's last run used), if it still exists. */
+  configFile?: string;
+}
+
+/** cosmiconfig's global place: `$XDG_CONFIG_HOME/kpipe/` (default `~/.config/kpipe/`). */
+export function globalConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'kpipe');
+}
+
+/** The built-ins plus the plugins of the first kpipe config file found (see the top of this file). */
+export async function loadPlugins(from: string | ConfigSearch): Promise<LoadedPlugins> {
+  const search: ConfigSearch = typeof from === 'string' ? { dirs: [from] } : from;
   const registry = builtinRegistry();
   const sources = new Map<string, string>();
-  // cosmiconfig costs more to load than most runs spend planning: load it only when it may find something.
-  if (!mayHaveConfig('kpipe', SEARCH_PLACES, searchFrom)) return { registry, sources };
-  const { cosmiconfig } = await import('cosmiconfig');
-  const found = await cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces: SEARCH_PLACES }).search(searchFrom).catch((e: unknown) => {
-    throw new KpipeError([error('config', `cannot read the kpipe config file: ${firstLine(e)}`)]);
-  });
-  if (!found || found.isEmpty) return { registry, sources };
+  const { found, searched } = await findConfig(search);
+  if (!found || found.isEmpty) return { registry, sources, searched };
   const configFile = found.filepath;
   registry.configFile = configFile;
   const text = readText(configFile);
@@ -44,7 +60,7 @@ export async function loadPlugins(searchFrom: string): Promise<LoadedPlugins> {
   const locate = entryLocator(configFile, text);
 
   const plugins = (found.config as { plugins?: unknown } | null)?.plugins;
-  if (plugins === undefined) return { registry, sources };
+  if (plugins === undefined) return { registry, sources, searched };
   if (!Array.isArray(plugins)) {
     throw new KpipeError([error('config', `${configFile}: "plugins" must be an array of module paths or package names, or [name, options] pairs`)], 2, sources);
   }
@@ -63,7 +79,7 @@ export async function loadPlugins(searchFrom: string): Promise<LoadedPlugins> {
     try {
       module = resolveModule(specifier, configFile);
       const exports = (await import(pathToFileURL(module).href)) as { default?: unknown; plugin?: unknown };
-      const shaped = toPlugin(exports.default ?? exports.plugin);
+      const shaped = toPlugin(commonJsExport(exports.default) ?? exports.plugin);
       if (typeof shaped === 'string') {
         diagnostics.push(error('plugin-shape', `${specifier} does not export a plugin: ${shaped}`, { ...at, hint: `${at.hint}; a plugin is { name, apply(hooks, context) } or a class with them, as the default export or \`export const plugin\`` }));
         continue;
@@ -83,7 +99,42 @@ export async function loadPlugins(searchFrom: string): Promise<LoadedPlugins> {
     if (d) diagnostics.push(d);
   }
   if (diagnostics.length > 0) throw new KpipeError(diagnostics, 2, sources);
-  return { registry, sources };
+  return { registry, sources, searched };
+}
+
+type Found = Awaited<ReturnType<ReturnType<typeof cosmiconfig>['search']>>;
+
+/**
+ * The first config file in the documented order. cosmiconfig's 'global' strategy ends every upward
+ * search with the global place, so a tree's search that lands there goes on with the working
+ * directory first: a `kpipe.config.json` beside the user beats their global one.
+ */
+async function findConfig(search: ConfigSearch): Promise<{ found: Found; searched: string[] }> {
+  const dirs = search.dirs.filter((d, k) => search.dirs.indexOf(d) === k);
+  const global = globalConfigDir();
+  // cosmiconfig costs more to load than most runs spend planning: load it only when it may find something.
+  if (!(search.configFile && fs.existsSync(search.configFile)) && !dirs.some((d) => mayHaveConfig('kpipe', SEARCH_PLACES, d))) {
+    return { found: null, searched: [...dirs.map((d) => `${d} and its parents (${SEARCH_PLACES.join(', ')})`), `${global}/config{,.json,.yaml,.yml,.js,.cjs,.mjs}`] };
+  }
+  const explorer = (await import('cosmiconfig')).cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces: SEARCH_PLACES });
+  const fail = (e: unknown): never => {
+    throw new KpipeError([error('config', `cannot read the kpipe config file: ${firstLine(e)}`)]);
+  };
+  const searched: string[] = [];
+  if (search.configFile && fs.existsSync(search.configFile)) {
+    searched.push(`${search.configFile} (the tree's last run used it)`);
+    return { found: await explorer.load(search.configFile).catch(fail), searched };
+  }
+  const isGlobal = (f: Found) => f !== null && f.filepath.startsWith(`${global}/`);
+  let fallback: Found = null;
+  for (const dir of dirs) {
+    searched.push(`${dir} and its parents (${SEARCH_PLACES.join(', ')})`);
+    const found = await explorer.search(dir).catch(fail);
+    if (found && !isGlobal(found)) return { found, searched };
+    fallback ??= found;
+  }
+  searched.push(`${global}/config{,.json,.yaml,.yml,.js,.cjs,.mjs}`);
+  return { found: fallback, searched };
 }
 
 /** A path relative to the config file, or a package resolved from the config file's directory. */
@@ -98,6 +149,19 @@ function resolveModule(specifier: string, configFile: string): string {
   } catch {
     throw new Error(`no package '${specifier}' is installed where ${configFile} is (npm install it there)`);
   }
+}
+
+/**
+ * A CommonJS module's export, as import() gives it (`default` is `module.exports`). TypeScript and
+ * Babel compile `export default X` to `exports.default = X` with `__esModule`, and `export const
+ * plugin` to `exports.plugin`: both are unwrapped, so a CommonJS build loads like the ES module.
+ */
+function commonJsExport(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'apply' in value) return value;
+  const cjs = value as { __esModule?: unknown; default?: unknown; plugin?: unknown };
+  if (cjs.default !== undefined && (cjs.__esModule === true || typeof cjs.default === 'function' || typeof cjs.default === 'object')) return cjs.default;
+  if (cjs.plugin !== undefined) return cjs.plugin;
+  return value;
 }
 
 /** The plugin a module exports, or why it is not one. */
@@ -138,7 +202,7 @@ function checkOptions(plugin: KpipePlugin, options: unknown, where: string, rang
     if (!(key in known)) {
       diagnostics.push(error('unknown-option', `${where}: plugin '${plugin.name}' has no option '${key}'`, {
         ...at,
-        hint: Object.keys(known).length > 0 ? `its options are: ${Object.keys(known).join(', ')}` : 'it takes no options',
+        hint: optionHint(key, Object.keys(known)),
       }));
     } else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       diagnostics.push(error('plugin-options', `${where}: option '${key}' of plugin '${plugin.name}' must be a string, a number or a boolean, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`, at));
@@ -147,6 +211,13 @@ function checkOptions(plugin: KpipePlugin, options: unknown, where: string, rang
     }
   }
   return { options: out, diagnostics };
+}
+
+/** "did you mean 'output'? its options are: output, exclude", for a misspelt option. */
+export function optionHint(key: string, known: readonly string[]): string {
+  if (known.length === 0) return 'it takes no options';
+  const guess = suggest(key, known);
+  return `${guess !== undefined ? `did you mean '${guess}'? ` : ''}its options are: ${known.join(', ')}`;
 }
 
 /** Finds an entry's specifier, quoted, in the config file's text: the frame of its diagnostics. */

@@ -14,6 +14,15 @@ import type { PluginRegistry } from './plugin-registry.js';
 import { loadPlugins } from './plugin-loader.js';
 import { buildStepGraph, type StepGraph } from '../planning/step-graph.js';
 import { suggest } from '../suggest.js';
+import { readInvocation } from './last-invocation.js';
+import { attachUseFrames } from './use-frames.js';
+import { conditionSymbols, kconfigSymbols, unknownSymbolWarnings } from '../planning/unknown-symbols.js';
+
+/**
+ * Symbols a `when` may name that no Kconfig file defines: kpipe's own (`ARCH=x86`, `KBUILD_EXTMOD`
+ * for M=, `MODULE_HASHES` for kernels without the series).
+ */
+export const KPIPE_SYMBOLS: readonly string[] = ['ARCH', 'SRCARCH', 'KBUILD_EXTMOD', 'MODULE_HASHES'];
 
 /** The package root: dist/core/loading/session.js -> ../../.. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,6 +45,11 @@ export interface SessionOptions {
   /** Environment for make calls: the process's plus `ARCH=... CROSS_COMPILE=...` from the command line. */
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Plan as the tree's last `kpipe run` did (.kpipe/invocation.json): its pipeline when no
+   * `--pipeline`, its `--set` when none, its config file. For clean, plugins and graph.
+   */
+  lastRun?: boolean;
 }
 
 export interface Session {
@@ -58,6 +72,12 @@ export interface Session {
   stateDir?: string;
   make: MakeEnvironment;
   warnings: Diagnostic[];
+  /** The `--set` words the plan used (given, or the last run's). */
+  sets: string[];
+  /** Given with `--pipeline` (or taken from the last run): recorded for the next clean. */
+  pipelineGiven: boolean;
+  /** What was taken from the tree's last run, for a note: "--pipeline release.pipeline --set X=y". */
+  fromLastRun?: string;
 }
 
 export function profileNames(): string[] {
@@ -70,12 +90,29 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   if (objtree && !fs.existsSync(objtree)) throw new KpipeError([error('no-objtree', `output tree ${objtree} does not exist`)]);
   const extmod = options.extmod !== undefined ? externalModuleDir(options.extmod, options.cwd, objtree) : undefined;
   const stateDir = extmod ?? objtree;
+  const last = options.lastRun && stateDir ? readInvocation(stateDir) : undefined;
+  const adopted: string[] = [];
+  if (last?.pipeline && options.pipeline === undefined && fs.existsSync(last.pipeline)) {
+    options = { ...options, pipeline: last.pipeline };
+    adopted.push(`--pipeline ${last.pipeline}`);
+  }
+  if (last && last.sets.length > 0 && options.sets.length === 0) {
+    options = { ...options, sets: last.sets };
+    adopted.push(...last.sets.map((x) => `--set ${x}`));
+  }
   const { file: pipelineFile, source: pipelineSource } = choosePipeline(options, objtree);
-  const { registry, sources: configSources } = await loadPlugins(objtree ?? options.cwd);
+  const dirs = [...(objtree ? [objtree] : []), options.cwd];
+  const { registry, sources: configSources, searched } = await loadPlugins({ dirs, ...(last?.configFile ? { configFile: last.configFile } : {}) });
+  if (last?.configFile && registry.configFile === last.configFile) adopted.push(`the config file ${last.configFile}`);
   const loaded = await loadPipelineCached(pipelineFile, { knownPlugins: registry.names() });
   // The config file's text too: a plugin diagnostic may point at its entry there.
   const sources = new Map([...loaded.sources, ...configSources]);
-  if (hasErrors(loaded.diagnostics)) throw new KpipeError(loaded.diagnostics, 2, sources);
+  if (hasErrors(loaded.diagnostics)) {
+    // An org plugin kpipe did not find usually means a config file it did not find: say where it looked.
+    const where = registry.configFile ? `plugins came from ${registry.configFile}; searched: ${searched.join('; ')}` : `no kpipe config file found; searched: ${searched.join('; ')}`;
+    const diagnostics = loaded.diagnostics.map((d) => (d.code === 'unknown-plugin' ? { ...d, related: [...(d.related ?? []), { message: where }] } : d));
+    throw new KpipeError(diagnostics, 2, sources);
+  }
 
   let profileFile: string | undefined;
   if (options.profile) {
@@ -112,14 +149,27 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     isSource: (p) => !objtree || fs.existsSync(path.resolve(root, p)),
     ...(extmod ? { outputRoots: [extmod] } : {}),
   });
-  if (hasErrors(steps.diagnostics)) throw new KpipeError(steps.diagnostics, 2, sources);
+  if (hasErrors(steps.diagnostics)) throw new KpipeError(attachUseFrames(steps.diagnostics, plan.steps, stages.graph), 2, sources);
+
+  const symbolWarnings: Diagnostic[] = [];
+  if (srctree) {
+    // Symbols the tree's config sets, kpipe's own and --set ones need no look at the Kconfig files
+    // (about 1,800 of them): usually only a few unset symbols remain, or none.
+    const given = new Set([...KPIPE_SYMBOLS, ...kconfig.names(), ...options.sets.map((x) => x.replace(/^CONFIG_/, '').split('=')[0]!)]);
+    const unsure = conditionSymbols(loaded.statements).filter((n) => !given.has(n.text));
+    const defined = unsure.length > 0 ? kconfigSymbols(srctree, stateDir) : undefined;
+    if (defined) symbolWarnings.push(...unknownSymbolWarnings(unsure, new Set([...defined, ...given]), `the source tree ${srctree}`));
+  }
 
   const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;
   return {
     pipelineFile, pipelineSource, kconfigSource, sources, registry, kconfig, toolchain,
     stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
     ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(extmod ? { extmod } : {}), ...(stateDir ? { stateDir } : {}),
-    warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...plan.warnings],
+    warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...symbolWarnings, ...plan.warnings],
+    sets: options.sets,
+    pipelineGiven: options.pipeline !== undefined,
+    ...(adopted.length > 0 ? { fromLastRun: adopted.join(' ') } : {}),
   };
 }
 

@@ -12,8 +12,10 @@ import type { MakeEnvironment, Toolchain } from './toolchain.js';
 import type { PluginOptionValue } from './stage-graph.js';
 import { isOrderedAfter, type StageGraph } from './stage-graph.js';
 import type { Step } from './step.js';
-import type { Artifacts, PluginContext, StageBuilder, StepSpec } from '../plugin-api.js';
+import { artifactKind, type Artifacts, type PluginContext, type StageBuilder, type StepSpec } from '../plugin-api.js';
 import { describeOrigin, type PluginRegistry } from '../loading/plugin-registry.js';
+import { optionHint } from '../loading/plugin-loader.js';
+import { guardHooks } from './guarded-hooks.js';
 
 export interface PlanInput {
   stageGraph: StageGraph;
@@ -42,6 +44,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
   const hooks = createHooks();
   const cursor: Cursor = {};
   const tapped = traceHooks(hooks, cursor);
+  const guarded = guardHooks(hooks);
 
   const diagnostics: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
@@ -75,7 +78,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           diagnostics.push(error('unknown-option', `plugin '${use.plugin}' has no option '${key}'`, {
             range: use.range,
             plugin: use.plugin,
-            hint: Object.keys(known).length > 0 ? `its options are: ${Object.keys(known).join(', ')}` : 'it takes no options',
+            hint: optionHint(key, Object.keys(known)),
           }));
         }
       }
@@ -90,10 +93,11 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           if (entry.stage === stage.name || isOrderedAfter(stageGraph, stage.name, entry.stage)) return entry;
           return { why: `'${stage.name}' is not ordered after '${entry.stage}', which publishes '${name}' (add '${stage.name}: ${entry.stage}')` };
         },
-        list() {
+        list(kind) {
           return [...published]
             .filter(([, e]) => e.stage === stage.name || isOrderedAfter(stageGraph, stage.name, e.stage))
-            .map(([name, e]) => ({ name, path: e.path, stage: e.stage }));
+            .map(([name, e]) => ({ name, kind: artifactKind(name), path: e.path, stage: e.stage }))
+            .filter((a) => kind === undefined || a.kind === kind);
         },
       };
       const context: PluginContext = {
@@ -118,7 +122,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
           }
         },
       };
-      guard(use.plugin, 'apply', use.range, () => registered.plugin.apply(hooks, context));
+      guard(use.plugin, 'apply', use.range, () => registered.plugin.apply(guarded, context));
     }
   }
 
@@ -140,6 +144,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         if (spec.delegated) step.delegated = true;
         if (spec.replan) step.replan = true;
         if (spec.onRequest) step.onRequest = true;
+        if (spec.compilePhase) step.compilePhase = true;
         steps.push(step);
         (this.steps as Step[]).push(step);
         return step;

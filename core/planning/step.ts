@@ -94,6 +94,12 @@ export interface Step {
    * that are not part of every link, such as the arch's boot image.
    */
   onRequest?: boolean;
+  /**
+   * The step makes what kbuild's compile phase or `modules_prepare` makes (`scripts/module.lds`),
+   * which `make clean` leaves for building external modules: `kpipe clean` keeps its outputs unless
+   * `--compile`. Steps with `replan` (the compile phase itself) are kept the same way.
+   */
+  compilePhase?: boolean;
 }
 
 export function quietLine(label: QuietLabel): string {

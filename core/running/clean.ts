@@ -1,7 +1,14 @@
 // `kpipe clean` (principle 5): every output the plan declares, every scratch file, every temporary a
 // run left (the stamp-file leak of seed 000 cannot happen: nothing exists that the plan does not name),
-// and `.kpipe/`. Only files inside the output tree are touched; a plan declaring an output elsewhere
-// gets a warning instead.
+// every output of a step an earlier plan had (the state knows them: dead-outputs.ts), and `.kpipe/`.
+// Only files inside the output tree are touched; a plan declaring an output elsewhere gets a warning.
+//
+// What the link wrote, not what the compile phase wrote (issue 17): by default the outputs of the
+// compile phase (steps with `replan` or `compilePhase`: vmlinux.a, vmlinux.o, modules.order,
+// Module.symvers, .vmlinux.export.c, scripts/module.lds) stay, so the next run links again without
+// compiling; `compile: true` (`kpipe clean --compile`) removes them too. A delegated step's outputs
+// come with kbuild's own record of each (`dir/.name.cmd`: `..vmlinux.export.o.cmd`,
+// `..module-common.o.cmd`, `init/.version-timestamp.o.cmd`), removed with the output.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
@@ -12,6 +19,7 @@ import { STATE_DIR } from '../state/state-store.js';
 import { tempBase } from './temp-outputs.js';
 import { reapOrphans } from './orphans.js';
 import { acquireTreeLock } from './lock.js';
+import { findDeadOutputs, removeDeadOutputs } from './dead-outputs.js';
 
 export interface CleanResult {
   /** Canonical paths removed, in plan order (temporaries and `.kpipe/` last). */
@@ -27,6 +35,28 @@ export interface CleanOptions {
   stateDir?: string;
   /** Directories outside the output tree whose declared outputs may be removed too (`M=DIR`). */
   roots?: readonly string[];
+  /** Remove the compile phase's outputs too (`kpipe clean --compile`). */
+  compile?: boolean;
+  /**
+   * Every step of the plan, skipped stages included (default: `steps`): a recorded step not among
+   * them is dead and its outputs go.
+   */
+  plan?: readonly Step[];
+  /** Files never taken for outputs of dead steps (what delegated steps of earlier runs wrote). */
+  keep?: Iterable<string>;
+  /** Runs under the tree lock before anything is removed (`make M=DIR clean`); a diagnostic stops clean. */
+  before?: () => Diagnostic | undefined;
+}
+
+/** Whether clean keeps the step's outputs: the compile phase's, unless asked. */
+export function keptByClean(step: Step, compile: boolean): boolean {
+  return !compile && (step.replan === true || step.compilePhase === true);
+}
+
+/** kbuild's record of a target it built (`if_changed`): `dir/.name.cmd`. */
+export function kbuildRecordOf(canonical: string): string {
+  const slash = canonical.lastIndexOf('/');
+  return `${canonical.slice(0, slash + 1)}.${canonical.slice(slash + 1)}.cmd`;
 }
 
 export async function cleanOutputs(steps: readonly Step[], objtree: string, opts: CleanOptions = {}): Promise<CleanResult> {
@@ -45,10 +75,16 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
   }
   try {
     await reapOrphans(stateDir);
+    const stop = opts.before?.();
+    if (stop) return { removed, diagnostics: [stop] };
+    // Before the plan's own outputs go: the store is read while nothing has moved.
+    const dead = findDeadOutputs(opts.plan ?? steps, objtree, stateDir, roots, opts.keep);
     const basesByDir = new Map<string, Set<string>>();
     const seen = new Set<string>();
     for (const step of steps) {
-      for (const raw of [...step.outputs, ...(step.scratch ?? [])]) {
+      if (keptByClean(step, opts.compile === true)) continue;
+      const records = step.delegated ? step.outputs.map(kbuildRecordOf) : [];
+      for (const raw of [...step.outputs, ...(step.scratch ?? []), ...records]) {
         const p = canonicalPath(raw, objtree);
         if (seen.has(p)) continue;
         seen.add(p);
@@ -66,6 +102,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
         (basesByDir.get(dir) ?? basesByDir.set(dir, new Set()).get(dir)!).add(path.basename(p));
       }
     }
+    for (const d of removeDeadOutputs(dead.filter((x) => !seen.has(x.path)), objtree)) removed.push(d.path);
     for (const [dir, bases] of basesByDir) {
       let entries: string[];
       try {

@@ -106,6 +106,11 @@ export class StateStore {
     return this.files.get(p);
   }
 
+  /** Every step record, for the outputs of steps the plan no longer has (core/running/dead-outputs.ts). */
+  stepRecords(): IterableIterator<StepRecord> {
+    return this.steps.values();
+  }
+
   get stepCount(): number {
     return this.steps.size;
   }

@@ -24,6 +24,8 @@ export const modfinalPlugin: KpipePlugin = {
           inputs: [],
           outputs: [lds],
           delegated: true,
+          // `make clean` leaves it for external modules; so does `kpipe clean` without --compile.
+          compilePhase: true,
         });
       }
       const modObjects = modules.map((m) => m.replace(/\.o$/, '.mod.o'));

@@ -156,7 +156,7 @@ test('a config option the plugin does not declare: exit 2, the plugin, its optio
   assertUserError(r);
   assert.ok(r.stderr.includes("kpipe.config.json:4:7: error: [plugin stamp] in the config file: plugin 'stamp' has no option 'txt'"), r.stderr);
   assertFrame(r.stderr, 'kpipe.config.json', 4, 7, '"./class-plugin.mjs"');
-  assert.ok(r.stderr.includes('hint: its options are: text'), r.stderr);
+  assert.ok(r.stderr.includes("hint: did you mean 'text'? its options are: text"), r.stderr);
 });
 
 test('a config option of the wrong type, and options that are not an object: both reported', () => {

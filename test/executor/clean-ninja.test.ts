@@ -85,6 +85,46 @@ test('clean refuses while a run holds the tree, and never touches files outside 
   }
 });
 
+test("clean keeps the compile phase's outputs unless asked, and removes kbuild's .cmd records of delegated steps", async () => {
+  // Stand-ins: `compile` is kbuild's compile phase (replan), `lds` is modules_prepare's module.lds
+  // (compilePhase), `export` is the delegated `.vmlinux.export.o`, whose record kbuild writes.
+  const steps = [
+    step('compile', [], ['vmlinux.a', 'modules.order'], [cmd('MAKE', 'vmlinux_o', builtin('write-file', 'vmlinux.a', 'archive'))], { replan: true, delegated: true }),
+    step('lds', [], ['scripts/module.lds'], [cmd('LDS', 'scripts/module.lds', builtin('write-file', 'scripts/module.lds', 'lds'))], { compilePhase: true, delegated: true }),
+    step('export', [], ['.vmlinux.export.o'], [cmd('CC', '.vmlinux.export.o', builtin('write-file', '.vmlinux.export.o', 'o'))], { delegated: true }),
+  ];
+  for (const f of ['vmlinux.a', 'modules.order', '.vmlinux.a.cmd', 'scripts/module.lds', 'scripts/.module.lds.cmd', '.vmlinux.export.o', '..vmlinux.export.o.cmd']) t.write(f, 'kbuild wrote it');
+  const r = await cleanOutputs(steps, t.dir);
+  assert.equal(r.diagnostics, []);
+  assert.not.ok(t.exists('.vmlinux.export.o') || t.exists('..vmlinux.export.o.cmd'), 'the link\'s delegated output and its kbuild record go');
+  for (const f of ['vmlinux.a', 'modules.order', '.vmlinux.a.cmd', 'scripts/module.lds', 'scripts/.module.lds.cmd']) assert.ok(t.exists(f), `${f} stays`);
+  const all = await cleanOutputs(steps, t.dir, { compile: true });
+  assert.equal(all.diagnostics, []);
+  for (const f of ['vmlinux.a', 'modules.order', '.vmlinux.a.cmd', 'scripts/module.lds', 'scripts/.module.lds.cmd']) assert.not.ok(t.exists(f), `${f} removed with compile`);
+});
+
+test('clean removes what steps of an earlier plan wrote (the state knows them), unless changed since', async () => {
+  const old = [
+    step('xz', ['m.o'], ['m.ko.xz'], [cmd('XZ', 'm.ko.xz', builtin('copy', 'm.o', 'm.ko.xz'))]),
+    step('gz', ['m.o'], ['m.ko.gz'], [cmd('GZ', 'm.ko.gz', builtin('copy', 'm.o', 'm.ko.gz'))]),
+  ];
+  await t.run(old);
+  t.write('m.ko.gz', 'changed by hand');
+  const now = [step('zst', ['m.o'], ['m.ko.zst'], [cmd('ZST', 'm.ko.zst', builtin('copy', 'm.o', 'm.ko.zst'))])];
+  // What a delegated step wrote is kbuild's: never dead, even when the plan has no such step now.
+  const kept = await cleanOutputs(now, t.dir, { keep: ['m.ko.xz'] });
+  assert.equal(kept.diagnostics, []);
+  assert.ok(t.exists('m.ko.xz'), 'kept');
+  t.resetRuns();
+  await t.run(old);
+  t.write('m.ko.gz', 'changed by hand');
+  const r = await cleanOutputs(now, t.dir);
+  assert.equal(r.diagnostics, []);
+  assert.not.ok(t.exists('m.ko.xz'), 'the dead output goes');
+  assert.ok(r.removed.includes('m.ko.xz'));
+  assert.ok(t.exists('m.ko.gz'), 'a dead output changed since kpipe wrote it stays');
+});
+
 function ninja(dir: string): { status: number | null; out: string } {
   const r = spawnSync('/usr/bin/ninja', ['-C', dir], { encoding: 'utf8', env: process.env });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
