@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCli, HELP, type CliArgs } from './args.js';
 import { formatDiagnostics } from './format-diagnostic.js';
-import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
+import { KpipeError, error, hasErrors, type Diagnostic } from '../diagnostic.js';
+import { checkBtfBase } from './btf-base-option.js';
 import { suggest } from '../suggest.js';
 import { openSession, PACKAGE_ROOT, type Session } from '../loading/session.js';
 import { explainDot, explainJson, explainText } from '../reports/explain.js';
@@ -41,6 +42,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (args.command === 'export' && args.positionals[0] !== 'ninja') {
       throw new KpipeError([error('usage', `kpipe export supports 'ninja', not '${args.positionals[0] ?? ''}'`)]);
+    }
+    // Before the plan, let alone the compile: a bad base would otherwise fail only at module BTF.
+    if (args.btfBase !== undefined && (args.command === 'run' || args.command === 'explain')) {
+      const found = checkBtfBase(path.resolve(process.cwd(), args.btfBase), args.objtree !== undefined ? path.resolve(process.cwd(), args.objtree) : undefined);
+      if (hasErrors(found)) throw new KpipeError(found);
+      if (found.length > 0) process.stderr.write(formatDiagnostics(found, new Map(), { color, cwd: process.cwd() }));
     }
     const session = await openSession(sessionOptions(args));
     // install and verify-modules read what a run made; the plan's warnings are about running it.
