@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
+import { packageTreeNote } from './tree-kind.js';
 
 /** Every variable a built-in plugin may ask for. Org plugins may ask for more (see `extra`). */
 export const TOOLCHAIN_VARIABLES = [
@@ -137,7 +138,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   if (r.error || r.status !== 0) {
     throw new KpipeError([
       error('toolchain', `could not read kbuild's variables from ${objtree}`, {
-        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}`,
+        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}${packageTreeNote(objtree)}`,
       }),
     ]);
   }
