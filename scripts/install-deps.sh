@@ -22,3 +22,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The riscv end-to-end suite (test/e2e/riscv.test.ts) cross-compiles its tree.
 "$here/scripts/cross-tree.sh" --deps riscv64-relocatable
+# The packaged-headers end-to-end suite (test/e2e/headers.test.ts) builds against Debian's headers.
+"$here/scripts/headers-package.sh" >/dev/null

@@ -19,6 +19,8 @@ export const TOOLCHAIN_VARIABLES = [
   'srctree', 'SRCARCH', 'CONFIG_SHELL', 'KERNELRELEASE', 'MAKE', 'STRIP', 'INSTALL_MOD_STRIP',
   // The arch post-link checks (arch/*/tools/*_check.sh) are given these, as Makefile.postlink does.
   'OBJDUMP', 'BASH',
+  // kpipe install compresses modules with the tree's compressors, as Makefile.modinst does.
+  'KGZIP', 'XZ', 'ZSTD',
 ] as const;
 
 export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];
@@ -89,8 +91,8 @@ export function srctreeOf(objtree: string): string | undefined {
   }
 }
 
-// 3: OBJDUMP and BASH were added (an older cache would answer '' for them).
-const CACHE_VERSION = 3;
+// 3: OBJDUMP and BASH were added (an older cache would answer '' for them). 4: KGZIP, XZ, ZSTD.
+const CACHE_VERSION = 4;
 
 interface CachedToolchain {
   version: number;
