@@ -603,11 +603,13 @@ function howItFailed(o: RunOutcome): string {
  * user's own (issue 16: one line of 10,659 characters).
  */
 export function displayCommand(a: ExecCommand, srctree?: string, inherited?: NodeJS.ProcessEnv): string {
-  const own = a.env ? Object.entries(a.env).filter(([k, v]) => inherited?.[k] !== v) : [];
+  const own = a.env && a.envName === undefined ? Object.entries(a.env).filter(([k, v]) => inherited?.[k] !== v) : [];
   const env = own.map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
   const redirect = a.stdout !== undefined ? ` > ${shellQuote(a.stdout)}` : '';
   const cd = a.cwd === 'srctree' ? `cd ${shellQuote(srctree ?? '$srctree')} && ` : '';
-  return `${cd}${env}${shellJoin(a.argv)}${redirect}`;
+  // A shell comment: the line stays one sh can run (in that environment).
+  const named = a.envName !== undefined ? `  # in ${a.envName.replace(/\n/g, ' ')}` : '';
+  return `${cd}${env}${shellJoin(a.argv)}${redirect}${named}`;
 }
 
 /** Max-heap of step indices: longest critical path first, then graph order. */

@@ -105,6 +105,11 @@ test("-v shows only the variables a command sets or changes, not the environment
   assert.not.ok(r.output.includes('HOME='), `-v printed the inherited environment:\n${r.output}`);
 });
 
+test('-v names a whole environment (a delegated compile\'s) instead of listing it, as a shell comment', () => {
+  const action = exec(['make', '-s', '-f', 'scripts/Makefile.modfinal', 'a.mod.o'], { env: { KBUILD_CFLAGS: '-O2 '.repeat(500) }, envName: "kbuild's exported environment" }) as ExecCommand;
+  assert.is(displayCommand(action, undefined, process.env), "make -s -f scripts/Makefile.modfinal a.mod.o  # in kbuild's exported environment");
+});
+
 test('a failure report shows the command quoted the same way', async () => {
   const s = step('f', ['in.src'], ['f.out'], [cmd('F', 'f.out', exec(['sh', '-c', 'exit 4', '$(touch pwned-report)', "it's"]))]);
   const r = await t.run([s]);
