@@ -137,7 +137,7 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   }
   warnIfBtfBaseDiffers(moduleDir, args.vmlinux !== undefined ? path.resolve(process.cwd(), args.vmlinux) : path.join(objtree, 'vmlinux'));
   // kbuild writes modules.order, the builtin lists and the build link for the tree's own modules only.
-  if (!session.extmod) await installTreeFiles(session, where, entries.map((e) => e.relative), say);
+  if (!session.extmod) await installTreeFiles(session, where, entries.map((e) => e.relative), say, warn);
   if (session.kconfig.isEnabled('MODULES')) {
     const outcome = await depmod(objtree, where.release, path.resolve(process.cwd(), args.modPath ?? ''), env);
     if (!outcome.ran) warn(`not running depmod: ${outcome.why}`);
@@ -170,7 +170,7 @@ function usableSigning(signing: Signing | undefined, objtree: string, extmod: bo
 }
 
 /** Makefile.modinst's files for an in-tree install: modules.order, the builtin lists, the build link. */
-async function installTreeFiles(session: Session, where: InstallLayout, relatives: string[], say: (line: string) => void): Promise<void> {
+async function installTreeFiles(session: Session, where: InstallLayout, relatives: string[], say: (line: string) => void, warn: (line: string) => void): Promise<void> {
   await fs.promises.mkdir(where.root, { recursive: true });
   const put = async (name: string, content: Buffer | string): Promise<void> => {
     const file = path.join(where.root, name);
@@ -186,7 +186,9 @@ async function installTreeFiles(session: Session, where: InstallLayout, relative
     try {
       content = await fs.promises.readFile(path.join(where.objtree, name));
     } catch {
-      throw new KpipeError([error('no-builtin-list', `no ${path.join(where.objtree, name)}, which modules_install installs`, { hint: 'build the tree first (kpipe run)' })], 1);
+      // kbuild stops here ("No rule to make target"); the modules are installed by now, so say it and go on.
+      warn(`${path.join(where.objtree, name)} does not exist (kbuild's compile phase writes it): not installed`);
+      continue;
     }
     await put(name, content);
   }
