@@ -42,9 +42,9 @@ const root = (who: string) => {
 };
 
 const scenarios: { name: string; kbuild: () => number; kpipe: () => number }[] = [
-  { name: 'fresh DIR: make M=DIR modules | kpipe run M=DIR', kbuild: () => (fresh(), make('modules')), kpipe: () => (fresh(), kpipe('run')) },
+  { name: 'fresh DIR: make M=DIR modules vs kpipe run M=DIR', kbuild: () => (fresh(), make('modules')), kpipe: () => (fresh(), kpipe('run')) },
   { name: 'no-op (each on a DIR it built)', kbuild: () => (fresh(), make('modules'), make('modules')), kpipe: () => (fresh(), kpipe('run'), kpipe('run')) },
-  { name: 'make modules_install | kpipe install (xz)', kbuild: () => make('modules_install', `INSTALL_MOD_PATH=${root('kbuild')}`), kpipe: () => kpipe('install', '--mod-path', root('kpipe')) },
+  { name: 'make modules_install vs kpipe install (xz)', kbuild: () => make('modules_install', `INSTALL_MOD_PATH=${root('kbuild')}`), kpipe: () => kpipe('install', '--mod-path', root('kpipe')) },
 ];
 
 fs.mkdirSync(scratch, { recursive: true });
