@@ -2,11 +2,12 @@
 // delegating a compile to kbuild itself.
 import type { Command, PluginContext } from '../core/plugin-api.js';
 
-export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; note?: string; quietOnSuccess?: boolean } = {}): Command {
+export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; envName?: string; note?: string; quietOnSuccess?: boolean } = {}): Command {
   const action: Command['action'] = { kind: 'exec', argv };
   if (extra.quietOnSuccess) action.quietOnSuccess = true;
   if (extra.stdout) action.stdout = extra.stdout;
   if (extra.env) action.env = extra.env;
+  if (extra.envName) action.envName = extra.envName;
   const command: Command = { label: { tag, target }, plugin, action };
   if (extra.note) command.note = extra.note;
   return command;
@@ -26,7 +27,9 @@ export function kbuildMake(ctx: PluginContext, tag: string, label: string, makef
   const srctree = ctx.srctree ?? '$(srctree)';
   const argv = [ctx.make.make, '-s', '-f', ...makefileArgs.map((a) => a.replace('$(srctree)', srctree)), ...targets];
   const env = ctx.toolchain.kind === 'tree' ? { ...ctx.toolchain.kbuildEnv } : undefined;
-  return exec(ctx.name, tag, label, argv, env ? { env, note: 'delegated to kbuild' } : { note: 'delegated to kbuild' });
+  // -v names the environment rather than printing its 150-odd variables (issue 16, point 7).
+  const envName = `kbuild's exported environment (${Object.keys(env ?? {}).length} variables from make run-command, kept in .kpipe/toolchain.json)`;
+  return exec(ctx.name, tag, label, argv, env ? { env, envName, note: 'delegated to kbuild' } : { note: 'delegated to kbuild' });
 }
 
 /** Tools built in the output tree are run by path (`./scripts/kallsyms`), never looked up on PATH. */

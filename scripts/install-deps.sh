@@ -27,3 +27,5 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
 fi
 # The riscv end-to-end suite (test/e2e/riscv.test.ts) cross-compiles its tree.
 "$here/scripts/cross-tree.sh" --deps riscv64-relocatable
+# The packaged-headers end-to-end suite (test/e2e/headers.test.ts) builds against Debian's headers.
+"$here/scripts/headers-package.sh" >/dev/null

@@ -161,8 +161,9 @@ commands:
   plugins        list the loaded plugins, where each came from, the hooks it taps
   graph          draw the stages and steps: SVG with Graphviz's dot, else DOT
   builtin NAME   run one of kpipe's in-process commands (used by the ninja export)
-  install        install the modules (kbuild's modules_install): --mod-path DIR2, with
-                 their Merkle proofs appended when MODULE_HASHES
+  install        install the modules as kbuild's modules_install does under the tree's
+                 config (strip, sign, compress, depmod): --mod-path DIR2; with their Merkle
+                 proofs appended when MODULE_HASHES
   verify-modules check installed modules against the .module_hashes root of a vmlinux
   cache stats    what the step cache holds; cache prune: evict the least recently used
 

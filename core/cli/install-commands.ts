@@ -1,7 +1,10 @@
 // `kpipe install` (kbuild's modules_install) and `kpipe verify-modules`: module hashes on the install
 // side (DESIGN.md section 5). install copies each module of modules.order to
-// DIR2/lib/modules/<release>/kernel/<dir>/<x>.ko, strips it when INSTALL_MOD_STRIP is set and, under
-// MODULE_HASHES, appends its Merkle proof as a module signature; verify-modules checks every installed
+// DIR2/lib/modules/<release>/kernel/<dir>/<x>.ko, strips it when INSTALL_MOD_STRIP is set, then does
+// what the tree's config asks as Makefile.modinst does (core/install): under MODULE_HASHES appends its
+// Merkle proof as a module signature, else signs it under MODULE_SIG_ALL; compresses it per
+// MODULE_COMPRESS_*; installs modules.order, the builtin lists and the build link (in-tree), and
+// ends with depmod when the tree has a System.map. verify-modules checks every installed
 // module against the root in a vmlinux's .module_hashes section. With `M=DIR` it installs DIR's
 // external modules to .../updates/ (INSTALL_MOD_DIR) as kbuild does, and writes no modules.order.
 // Either way it checks the BTF the modules were based on (modules.btf-base) against the vmlinux they
@@ -17,6 +20,9 @@ import {
   buildTree, parseSectionContent, proofFor, rootFromProof, sha256, stripCommand, stripInPlace, SECTION_NAME,
 } from '../../plugins/module-hashes/merkle.js';
 import { encodeSignature, parseSignature } from '../../plugins/module-hashes/signature.js';
+import { modinstPolicy, readModinst, type Signing } from '../install/modinst-policy.js';
+import { runTool } from '../install/run-tool.js';
+import { depmod } from '../install/depmod.js';
 
 /** kbuild's INSTALL_MOD_DIR: `kernel` for in-tree modules; for external ones `updates` unless set. */
 function installModDir(session: Session): string {
@@ -54,7 +60,8 @@ function orderEntries(text: string): string[] {
 
 export async function installCommand(session: Session, args: CliArgs): Promise<number> {
   const where = layout(session, args, 'install');
-  const moduleDir = session.extmod ?? where.objtree;
+  const objtree = where.objtree;
+  const moduleDir = session.extmod ?? objtree;
   const orderFile = path.join(moduleDir, 'modules.order');
   if (!fs.existsSync(orderFile)) throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'build the modules first (kpipe run)' })], 1);
   const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o'));
@@ -64,6 +71,13 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   const hashes = session.kconfig.isEnabled('MODULE_HASHES') && !session.extmod;
   const installDir = installModDir(session);
   const quiet = args.quiet;
+  const say = (line: string): void => void (quiet || process.stdout.write(`${line}\n`));
+  const warn = (line: string): void => void process.stderr.write(`kpipe install: warning: ${line}\n`);
+  const t = session.toolchain;
+  const policy = modinstPolicy(session.kconfig, objtree, readModinst(objtree, session.srctree), { KGZIP: t.words('KGZIP'), XZ: t.words('XZ'), ZSTD: t.words('ZSTD') });
+  const suffix = policy.compression?.suffix ?? '';
+  // Under MODULE_HASHES the proof takes the signature's place: vmlinux vouches for its own modules.
+  const signing = hashes ? undefined : usableSigning(policy.signing, objtree, !!session.extmod, warn);
 
   // Every module goes to a temporary name beside its destination first: the leaves are the hashes of
   // the installed bytes (after the strip), and the proofs need every leaf.
@@ -77,6 +91,11 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   if (missing.length > 0) {
     throw new KpipeError(missing.map((e) => error('missing-module', `${path.relative(process.cwd(), e.source) || e.source} is listed in modules.order but does not exist`, { hint: 'build the modules first (kpipe run)' })), 1);
   }
+  // Makefile.modinst: "remove the old directory and symlink" before an in-tree install.
+  if (!session.extmod) {
+    await fs.promises.rm(path.join(where.root, 'kernel'), { recursive: true, force: true });
+    await fs.promises.rm(path.join(where.root, 'build'), { force: true });
+  }
   try {
     for (const e of entries) {
       await fs.promises.mkdir(path.dirname(e.dest), { recursive: true });
@@ -88,23 +107,94 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
     if (hashes) {
       const tree = buildTree(entries.map((e) => e.leaf));
       for (const [i, e] of entries.entries()) await fs.promises.appendFile(e.tmp, encodeSignature(proofFor(tree, i)));
-      warnIfVmlinuxDisagrees(where.objtree, tree.root, tree.depth);
+      warnIfVmlinuxDisagrees(objtree, tree.root, tree.depth);
     }
     for (const e of entries) {
-      await fs.promises.rename(e.tmp, e.dest);
-      if (!quiet) process.stdout.write(`  INSTALL ${path.join(where.shownRoot, e.relative)}\n`);
+      const lines = [`  INSTALL ${path.join(where.shownRoot, e.relative)}`];
+      if (signing) {
+        lines.push(`  SIGN    ${path.join(where.shownRoot, e.relative)}`);
+        const signed = await runTool([signing.tool, signing.hash, signing.key, signing.cert, e.tmp], objtree, env);
+        // kbuild: "Don't stop modules_install even if we can't sign external modules."
+        if (!signed.ok && !session.extmod) throw new KpipeError([error('sign-failed', `scripts/sign-file failed on ${e.relative}`, { hint: signed.output.trim() })], 1);
+        if (!signed.ok) warn(`could not sign ${e.relative}: ${signed.output.trim()}`);
+      }
+      if (policy.compression) {
+        const c = policy.compression;
+        lines.push(`  ${c.tag.padEnd(7)} ${path.join(where.shownRoot, e.relative)}${suffix}`);
+        const packed = await runTool([...c.argv, e.tmp], objtree, env);
+        if (!packed.ok) throw new KpipeError([error('compress-failed', `${c.argv[0]} failed on ${e.relative}`, { hint: packed.output.trim() })], 1);
+        await fs.promises.rename(`${e.tmp}${suffix}`, `${e.dest}${suffix}`);
+      } else {
+        await fs.promises.rename(e.tmp, e.dest);
+      }
+      for (const l of lines) say(l);
     }
   } finally {
-    for (const e of entries) await fs.promises.rm(e.tmp, { force: true });
+    for (const e of entries) {
+      await fs.promises.rm(e.tmp, { force: true });
+      if (suffix) await fs.promises.rm(`${e.tmp}${suffix}`, { force: true });
+    }
   }
-  warnIfBtfBaseDiffers(moduleDir, args.vmlinux !== undefined ? path.resolve(process.cwd(), args.vmlinux) : path.join(where.objtree, 'vmlinux'));
-  if (session.extmod) return 0; // kbuild writes modules.order for the tree's own modules only
-  const order = path.join(where.root, 'modules.order');
-  await fs.promises.mkdir(where.root, { recursive: true });
-  await fs.promises.writeFile(`${order}.${process.pid}.kpipe-tmp`, entries.map((e) => `${e.relative}\n`).join(''));
-  await fs.promises.rename(`${order}.${process.pid}.kpipe-tmp`, order);
-  if (!quiet) process.stdout.write(`  INSTALL ${path.join(where.shownRoot, 'modules.order')}\n`);
+  warnIfBtfBaseDiffers(moduleDir, args.vmlinux !== undefined ? path.resolve(process.cwd(), args.vmlinux) : path.join(objtree, 'vmlinux'));
+  // kbuild writes modules.order, the builtin lists and the build link for the tree's own modules only.
+  if (!session.extmod) await installTreeFiles(session, where, entries.map((e) => e.relative), say, warn);
+  if (session.kconfig.isEnabled('MODULES')) {
+    const outcome = await depmod(objtree, where.release, path.resolve(process.cwd(), args.modPath ?? ''), env);
+    if (!outcome.ran) warn(`not running depmod: ${outcome.why}`);
+    else {
+      say(`  DEPMOD  ${where.shownRoot}`);
+      if (!outcome.result.ok) throw new KpipeError([error('depmod-failed', `depmod failed for ${where.shownRoot}`, { hint: outcome.result.output.trim() })], 1);
+      if (outcome.result.output.trim() !== '') process.stderr.write(outcome.result.output);
+    }
+  }
   return 0;
+}
+
+/**
+ * The signing Makefile.modinst would do, if it can be done: without the key or the certificate an
+ * external module is installed unsigned with one clear line (kbuild runs sign-file `|| true` and
+ * prints OpenSSL's error per module); an in-tree install stops, as kbuild's does.
+ */
+function usableSigning(signing: Signing | undefined, objtree: string, extmod: boolean, warn: (line: string) => void): Signing | undefined {
+  if (!signing) return undefined;
+  const absent = [
+    ...(signing.keyFile !== undefined && !fs.existsSync(signing.keyFile) ? [`key ${signing.keyFile} (CONFIG_MODULE_SIG_KEY)`] : []),
+    ...(!fs.existsSync(path.join(objtree, signing.cert)) ? [`certificate ${path.join(objtree, signing.cert)}`] : []),
+    ...(!fs.existsSync(signing.tool) ? [`${signing.tool}`] : []),
+  ];
+  if (absent.length === 0) return signing;
+  const why = `CONFIG_MODULE_SIG_ALL asks to sign the modules, but there is no ${absent.join(' and no ')}`;
+  if (!extmod) throw new KpipeError([error('no-signing-key', why, { hint: 'kbuild makes the key when it builds the kernel; give the tree its key, or install with a config without MODULE_SIG_ALL' })], 1);
+  warn(`not signing the modules: ${why} (a distribution keeps its key to itself); they are installed unsigned, and a kernel with CONFIG_MODULE_SIG_FORCE will refuse them`);
+  return undefined;
+}
+
+/** Makefile.modinst's files for an in-tree install: modules.order, the builtin lists, the build link. */
+async function installTreeFiles(session: Session, where: InstallLayout, relatives: string[], say: (line: string) => void, warn: (line: string) => void): Promise<void> {
+  await fs.promises.mkdir(where.root, { recursive: true });
+  const put = async (name: string, content: Buffer | string): Promise<void> => {
+    const file = path.join(where.root, name);
+    await fs.promises.writeFile(`${file}.${process.pid}.kpipe-tmp`, content);
+    await fs.promises.rename(`${file}.${process.pid}.kpipe-tmp`, file);
+    say(`  INSTALL ${path.join(where.shownRoot, name)}`);
+  };
+  // `sed 's:^\(.*\)\.o$:kernel/\1.ko:'`: the names without the compression suffix.
+  await put('modules.order', relatives.map((r) => `${r}\n`).join(''));
+  const builtin = ['modules.builtin', 'modules.builtin.modinfo', ...(session.kconfig.isEnabled('BUILTIN_MODULE_RANGES') ? ['modules.builtin.ranges'] : [])];
+  for (const name of builtin) {
+    let content: Buffer;
+    try {
+      content = await fs.promises.readFile(path.join(where.objtree, name));
+    } catch {
+      // kbuild stops here ("No rule to make target"); the modules are installed by now, so say it and go on.
+      warn(`${path.join(where.objtree, name)} does not exist (kbuild's compile phase writes it): not installed`);
+      continue;
+    }
+    await put(name, content);
+  }
+  // `ln -s $(CURDIR)`: make's CURDIR is the tree's real path.
+  await fs.promises.symlink(fs.realpathSync(where.objtree), path.join(where.root, 'build'));
+  say(`  SYMLINK ${path.join(where.shownRoot, 'build')}`);
 }
 
 /**

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCli, HELP, type CliArgs } from './args.js';
 import { formatDiagnostics } from './format-diagnostic.js';
-import { KpipeError, error, type Diagnostic } from '../diagnostic.js';
+import { KpipeError, error, hasErrors, type Diagnostic } from '../diagnostic.js';
+import { checkBtfBase } from './btf-base-option.js';
 import { suggest } from '../suggest.js';
 import { openSession, PACKAGE_ROOT, type Session } from '../loading/session.js';
 import { subgraphFor } from '../planning/step-graph.js';
@@ -43,6 +44,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // The step cache lives outside any tree: `kpipe cache` plans nothing.
     if (args.command === 'cache') return await (await import('./cache-command.js')).cacheCommand(args);
+    // Before the plan, let alone the compile: a bad base would otherwise fail only at module BTF.
+    if (args.btfBase !== undefined && (args.command === 'run' || args.command === 'explain')) {
+      const found = checkBtfBase(path.resolve(process.cwd(), args.btfBase), args.objtree !== undefined ? path.resolve(process.cwd(), args.objtree) : undefined);
+      if (hasErrors(found)) throw new KpipeError(found);
+      if (found.length > 0) process.stderr.write(formatDiagnostics(found, new Map(), { color, cwd: process.cwd() }));
+    }
     // These read a tree's plan after the fact: plan it as the tree's last run did, unless told otherwise.
     const lastRun = args.command === 'clean' || args.command === 'plugins' || args.command === 'graph';
     const session = await openSession({ ...sessionOptions(args), lastRun });

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError, type Diagnostic } from '../diagnostic.js';
+import { packageTreeNote } from './tree-kind.js';
 
 export interface SymbolOrigin {
   kind: 'objtree' | 'profile' | 'set' | 'environment' | 'derived';
@@ -120,7 +121,8 @@ export function loadKconfig(request: KconfigRequest): Kconfig {
     const file = fs.existsSync(autoConf) ? autoConf : dotConfig;
     if (!fs.existsSync(file)) {
       diagnostics.push(error('no-kconfig', `no Kconfig in ${request.objtree}: neither include/config/auto.conf nor .config exists`, {
-        hint: 'run `make O=DIR olddefconfig` (or a *config target) first, or use --profile NAME',
+        // A package's tree is restored by the package manager, never configured by make.
+        hint: packageTreeNote(request.objtree).trim() || 'run `make O=DIR olddefconfig` (or a *config target) first, or use --profile NAME',
       }));
     } else {
       readInto(kconfig, file, 'objtree', diagnostics);

@@ -17,6 +17,12 @@ export interface ExecCommand {
   argv: string[];
   /** Extra environment for this command only (e.g. LLVM_OBJCOPY for pahole). */
   env?: Record<string, string>;
+  /**
+   * What `env` is, when it is a whole environment rather than a few variables (a delegated compile
+   * runs in kbuild's exported environment, thousands of characters): `-v` and failure reports then
+   * name it instead of listing it. Display only: the up-to-date rule still compares every variable.
+   */
+  envName?: string;
   /** Standard output goes to this file (one of the step's outputs), like `nm -n x > x.syms`. */
   stdout?: string;
   /**

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
+import { packageTreeNote } from './tree-kind.js';
 
 /** Every variable a built-in plugin may ask for. Org plugins may ask for more (see `extra`). */
 export const TOOLCHAIN_VARIABLES = [
@@ -18,6 +19,8 @@ export const TOOLCHAIN_VARIABLES = [
   'srctree', 'SRCARCH', 'CONFIG_SHELL', 'KERNELRELEASE', 'MAKE', 'STRIP', 'INSTALL_MOD_STRIP',
   // The arch post-link checks (arch/*/tools/*_check.sh) are given these, as Makefile.postlink does.
   'OBJDUMP', 'BASH',
+  // kpipe install compresses modules with the tree's compressors, as Makefile.modinst does.
+  'KGZIP', 'XZ', 'ZSTD',
 ] as const;
 
 export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];
@@ -88,8 +91,8 @@ export function srctreeOf(objtree: string): string | undefined {
   }
 }
 
-// 3: OBJDUMP and BASH were added (an older cache would answer '' for them).
-const CACHE_VERSION = 3;
+// 3: OBJDUMP and BASH were added (an older cache would answer '' for them). 4: KGZIP, XZ, ZSTD.
+const CACHE_VERSION = 4;
 
 interface CachedToolchain {
   version: number;
@@ -137,7 +140,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   if (r.error || r.status !== 0) {
     throw new KpipeError([
       error('toolchain', `could not read kbuild's variables from ${objtree}`, {
-        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}`,
+        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}${packageTreeNote(objtree)}`,
       }),
     ]);
   }

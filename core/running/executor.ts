@@ -438,7 +438,7 @@ class Run {
       return undefined;
     }
 
-    const display = displayCommand(action, this.opts.srctree);
+    const display = displayCommand(action, this.opts.srctree, this.commandEnv(undefined));
     // kbuild prints `CC init/version-timestamp.o` only when it compiles: a delegated step's quiet line
     // waits until we know whether kbuild changed anything (see announceDelegated).
     if (!(step.delegated && this.opts.verbosity === 'normal')) this.progress.command(step, command, display);
@@ -533,7 +533,7 @@ class Run {
     const related = [];
     if (command) {
       const a = command.action;
-      related.push({ message: `command: ${a.kind === 'exec' ? displayCommand(a, this.opts.srctree) : `kpipe builtin ${shellJoin([a.name, ...a.args])}`}` });
+      related.push({ message: `command: ${a.kind === 'exec' ? displayCommand(a, this.opts.srctree, this.commandEnv(undefined)) : `kpipe builtin ${shellJoin([a.name, ...a.args])}`}` });
     }
     if (output !== undefined && output.trim() !== '') related.push({ message: `output:\n${output.trimEnd()}` });
     return error('step-failed', `${label.tag} ${label.target} failed: ${how} (step ${step.id}, stage ${step.stage}, plugin ${plugin})`, {
@@ -647,12 +647,20 @@ function howItFailed(o: RunOutcome): string {
   return `exited with status ${o.exitCode}`;
 }
 
-/** The command as a person would type it (`make V=1` style): declared paths, not temporaries. */
-export function displayCommand(a: ExecCommand, srctree?: string): string {
-  const env = a.env ? Object.entries(a.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('') : '';
+/**
+ * The command as a person would type it (`make V=1` style): declared paths, not temporaries. With
+ * `inherited` (the environment the command would get anyway), only the variables the command sets or
+ * changes are shown: a delegated compile carries kbuild's whole exported environment, most of it the
+ * user's own (issue 16: one line of 10,659 characters).
+ */
+export function displayCommand(a: ExecCommand, srctree?: string, inherited?: NodeJS.ProcessEnv): string {
+  const own = a.env && a.envName === undefined ? Object.entries(a.env).filter(([k, v]) => inherited?.[k] !== v) : [];
+  const env = own.map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
   const redirect = a.stdout !== undefined ? ` > ${shellQuote(a.stdout)}` : '';
   const cd = a.cwd === 'srctree' ? `cd ${shellQuote(srctree ?? '$srctree')} && ` : '';
-  return `${cd}${env}${shellJoin(a.argv)}${redirect}`;
+  // A shell comment: the line stays one sh can run (in that environment).
+  const named = a.envName !== undefined ? `  # in ${a.envName.replace(/\n/g, ' ')}` : '';
+  return `${cd}${env}${shellJoin(a.argv)}${redirect}${named}`;
 }
 
 /** Max-heap of step indices: longest critical path first, then graph order. */

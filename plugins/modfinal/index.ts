@@ -4,6 +4,8 @@
 // from its original objects: a rerun never runs pahole on a .ko that already has BTF (seed 002).
 import { ARTIFACTS, type KpipePlugin, type PluginContext } from '../../core/plugin-api.js';
 import { imageBuilder } from '../../core/planning/image-builder.js';
+import { error, KpipeError } from '../../core/diagnostic.js';
+import { missingInTree } from '../../core/planning/tree-kind.js';
 import { exec, extmodPrefix, kbuildMake, moduleLinkerScript, moduleObjects, moduleObjectsOf } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {
@@ -14,8 +16,9 @@ export const modfinalPlugin: KpipePlugin = {
       const modules = moduleObjects(ctx);
       const lds = moduleLinkerScript(ctx);
       // External modules take the tree as it is (kbuild: "the kernel used as basis is considered read-only").
+      // What restores it depends on whose tree it is: a package's must not be written by make.
       if (ctx.make.extmod && ctx.objtree && ctx.readFile(lds) === undefined) {
-        throw new Error(`${ctx.objtree} has no ${lds}: external modules need a prepared tree (make -C ${ctx.objtree} modules_prepare)`);
+        throw new KpipeError([error('unprepared-tree', `${ctx.objtree} has no ${lds}: external modules are linked with it`, { hint: missingInTree(ctx.objtree, lds) })]);
       }
       if (lds === 'scripts/module.lds' && !ctx.make.extmod) {
         // kbuild's modules_prepare makes it, not the compile phase (vmlinux_o modpost).

@@ -74,6 +74,18 @@ test('the shipped pipeline with M=DIR: only the compile and modules stages, all 
   assert.equal(outputs.filter((o) => !o.startsWith('/src/mymod/')), [], 'nothing is written into the tree');
 });
 
+test("M=DIR: each module's step also writes kbuild's saved command beside the .ko (make M=DIR after kpipe relinks nothing)", () => {
+  const kconfig = referenceWithExtmod('/src/mymod');
+  const plan = planFor(kconfig, undefined, undefined, { make: 'make', env: {}, extmod: '/src/mymod' });
+  const ko = plan.steps.find((s) => s.outputs.includes('/src/mymod/<module>.ko'));
+  assert.ok(ko, plan.steps.map((s) => s.outputs.join(' ')).join('\n'));
+  assert.ok(ko.outputs.includes('/src/mymod/.<module>.ko.cmd'), ko.outputs.join(' '));
+  const write = ko.commands.find((c) => c.plugin === 'kbuild-cmd' && c.action.kind === 'builtin');
+  assert.ok(write);
+  const text = write.action.kind === 'builtin' ? write.action.args[1]! : '';
+  assert.match(text, /^savedcmd_\/src\/mymod\/<module>\.ko := \$\$\(LD\) -r .* -o \/src\/mymod\/<module>\.ko \/src\/mymod\/<module>\.o \/src\/mymod\/<module>\.mod\.o \/src\/mymod\/\.module-common\.o\n$/);
+});
+
 test('command line: M=DIR is a session option (not an environment variable), --btf-base an absolute btf option', () => {
   const args = parseCli(['run', '-C', 'out', 'M=../mymod', 'ARCH=x86_64', '--btf-base', 'base/vmlinux']);
   const options = sessionOptions(args);

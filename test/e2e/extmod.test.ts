@@ -114,7 +114,9 @@ test('kpipe install M=: modules go to updates/, and a vmlinux with other BTF tha
   fs.rmSync(root, { recursive: true, force: true });
   const same = kpipe(['install', '-C', tree.out, `M=${ext}`, '--mod-path', root, '--vmlinux', base]);
   assert.is(same.status, 0, same.stderr);
-  assert.not.match(same.stderr, /warning/);
+  // (The tree has no System.map here, so depmod is skipped with a line of its own, as kbuild does.)
+  assert.not.match(same.stderr, /warning: the modules' BTF/);
+  assert.match(same.stderr, /not running depmod: .* has no System\.map/);
   const release = fs.readFileSync(path.join(tree.out, 'include/config/kernel.release'), 'utf8').trim();
   for (const ko of MODULES) assert.ok(fs.existsSync(path.join(root, 'lib/modules', release, 'updates', ko)), ko);
   assert.not.ok(fs.existsSync(path.join(root, 'lib/modules', release, 'modules.order')), "an external install leaves the tree's modules.order alone");

@@ -92,6 +92,24 @@ test('-v prints each command so that sh runs it with the same argv', async () =>
   assert.equal(pwned(t), []);
 });
 
+test("-v shows only the variables a command sets or changes, not the environment it inherits", async () => {
+  // A delegated compile carries kbuild's whole exported environment; most of it is kpipe's own.
+  const inherited = { ...process.env, KPIPE_TEST_SAME: 'kept', KPIPE_TEST_CHANGED: 'old' };
+  const action = exec(['sh', '-c', 'printf "%s" "$KPIPE_TEST_NEW" > v.out'], {
+    env: { ...inherited, KPIPE_TEST_CHANGED: 'new', KPIPE_TEST_NEW: 'two words' },
+  }) as ExecCommand;
+  const shown = displayCommand(action, undefined, inherited);
+  assert.is(shown, `KPIPE_TEST_CHANGED=new KPIPE_TEST_NEW='two words' sh -c 'printf "%s" "$KPIPE_TEST_NEW" > v.out'`);
+  const r = await t.run([step('v', ['in.src'], ['v.out'], [cmd('V', 'v.out', action)])], { verbosity: 'verbose' });
+  assert.ok(r.output.includes('KPIPE_TEST_NEW=\'two words\' '), r.output);
+  assert.not.ok(r.output.includes('HOME='), `-v printed the inherited environment:\n${r.output}`);
+});
+
+test('-v names a whole environment (a delegated compile\'s) instead of listing it, as a shell comment', () => {
+  const action = exec(['make', '-s', '-f', 'scripts/Makefile.modfinal', 'a.mod.o'], { env: { KBUILD_CFLAGS: '-O2 '.repeat(500) }, envName: "kbuild's exported environment" }) as ExecCommand;
+  assert.is(displayCommand(action, undefined, process.env), "make -s -f scripts/Makefile.modfinal a.mod.o  # in kbuild's exported environment");
+});
+
 test('a failure report shows the command quoted the same way', async () => {
   const s = step('f', ['in.src'], ['f.out'], [cmd('F', 'f.out', exec(['sh', '-c', 'exit 4', '$(touch pwned-report)', "it's"]))]);
   const r = await t.run([s]);

@@ -35,6 +35,9 @@ function fakeTree(opts: { lds?: boolean } = {}): string {
   fs.writeFileSync(path.join(tree, '.config'), 'CONFIG_MODULE_HASHES=y\n');
   fs.writeFileSync(path.join(tree, 'include/config/kernel.release'), `${RELEASE}\n`);
   fs.writeFileSync(path.join(tree, 'modules.order'), MODULES.map((m) => `${m}.o\n`).join(''));
+  // What kbuild's compile phase writes beside it, and modules_install installs.
+  fs.writeFileSync(path.join(tree, 'modules.builtin'), 'kernel/lib/builtin.ko\n');
+  fs.writeFileSync(path.join(tree, 'modules.builtin.modinfo'), 'builtin.license=GPL\0');
   for (const m of MODULES) {
     fs.mkdirSync(path.join(tree, path.dirname(m)), { recursive: true });
     const n = path.basename(m);
