@@ -42,7 +42,8 @@ export function evaluate(expr: Expr, kconfig: Kconfig): ConditionResult {
       const decidedByRight = expr.kind === 'and' ? !right.value : right.value;
       if (decidedByRight && expr.kind === 'or') return right;
       if (!right.value && expr.kind === 'and') return right;
-      return { value: right.value, because: [...left.because, ...right.because] };
+      // A symbol that decided both sides (`KERNELVERSION >= 6.12 && KERNELVERSION < 7.2`) is named once.
+      return { value: right.value, because: [...new Set([...left.because, ...right.because])] };
     }
   }
 }
