@@ -189,6 +189,9 @@ export class SyntaxMessages implements IParserErrorMessageProvider {
     if (options.ruleName === 'ordering') {
       return `expected a prerequisite stage name${after} but found ${this.found(actual)}${ORDERING_SHAPE}`;
     }
+    if (options.ruleName === 'kernelsStatement') {
+      return `expected a kernel version${after} but found ${this.found(actual)} (a kernels line is 'kernels 6.1 6.12 ...')`;
+    }
     return `expected more${after} but found ${this.found(actual)}`;
   }
 
