@@ -3,7 +3,9 @@
 // no-op and after a string-literal edit of kernel/panic.c; external modules (test/fixtures/extmod,
 // `make M=DIR modules` against `kpipe run M=DIR`), full and no-op; plus ninja running kpipe's
 // exported graph for the no-op. Prints medians and ratios against kbuild measured in the same run.
-//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS]
+//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS] [PROFILE]
+// PROFILE (default x86_64-reference, Linux 6.12) picks the tree: x86_64-reference-6.1 or -7.2 for the
+// other kernel lines (the external-module scenarios are 6.12's only).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, env, prepareTree, restore, withPanicEdit, type KernelTree } from '../../test/helpers/kernel-tree.js';
 
 const reps = Number(process.argv[2] ?? 3);
+const profile = process.argv[3] ?? 'x86_64-reference';
 const KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
 
 function timed(argv: string[], cwd: string): number {
@@ -41,7 +44,7 @@ function scenarios(tree: KernelTree): Scenario[] {
       kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => (compilePhase(tree), kpipe('--skip', 'compile')))),
     },
     { name: 'no-op whole build (make vmlinux modules | kpipe run with its compile stage)', kbuild: () => make(tree.out), kpipe: () => kpipe() },
-    ...externalModules(tree),
+    ...(profile === 'x86_64-reference' ? externalModules(tree) : []),
   ];
 }
 
@@ -65,8 +68,8 @@ function externalModules(tree: KernelTree): Scenario[] {
   ];
 }
 
-const tree = prepareTree('x86_64-reference');
-console.log(`tree: ${tree.out}\nrepetitions: ${reps} (median shown)\n`);
+const tree = prepareTree(profile);
+console.log(`tree: ${tree.out} (${profile})\nrepetitions: ${reps} (median shown)\n`);
 console.log('scenario'.padEnd(78), 'kbuild s', ' kpipe s', ' kpipe/kbuild');
 for (const s of scenarios(tree)) {
   const k: number[] = [];
