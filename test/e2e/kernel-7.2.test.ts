@@ -4,7 +4,7 @@ import { kernelLineSuite } from './kernel-line.js';
 
 kernelLineSuite('x86_64-reference-7.2', {
   line: '7.2',
-  modules: 16,
+  modules: 14,
   extra: ['vmlinux.unstripped', 'modules.builtin.modinfo', 'modules.builtin'],
   firstTemporaryLink: /LD {6}\.tmp_vmlinux1/,
 });
