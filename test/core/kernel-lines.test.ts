@@ -138,6 +138,12 @@ test('6.1: BTF links .tmp_vmlinux.btf alone, kallsyms .tmp_vmlinux.kallsymsN wit
   assert.ok(argvOf(stepWriting(plan.steps, '.tmp_vmlinux.kallsyms1.S')).includes('--base-relative'), 'KALLSYMS_BASE_RELATIVE');
 });
 
+test("a variant takes the place of the use it replaces: 6.1's modules still get btf's base record after modfinal", () => {
+  const plan = planFor(profileKconfig('x86_64-reference-6.1'));
+  const ids = plan.steps.filter((s) => s.stage === 'modules').map((s) => s.id);
+  assert.ok(ids.includes('modules:modules.btf-base'), ids.join(' '));
+});
+
 test('6.1: mksysmap is the shell script, sorttable takes the image alone, modules have no .module-common.o', () => {
   const plan = planFor(profileKconfig('x86_64-reference-6.1'));
   const final = stepWriting(plan.steps, 'vmlinux.unstripped')!;
