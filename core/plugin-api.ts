@@ -161,6 +161,12 @@ export interface TemporaryLinkRequest {
   purpose: string;
   /** Position of this request's `onLinked` among the round's: use LINK_READER_ORDER. */
   order: number;
+  /**
+   * A link of its own under this name, not shared with the round's other requests: link-vmlinux.sh
+   * before 6.11 linked `.tmp_vmlinux.btf` and `.tmp_vmlinux.kallsymsN` separately. Links of a round
+   * run in request order, so a later one carries the objects an earlier one's `onLinked` set.
+   */
+  name?: string;
   /** Called once the link is planned: add steps that read it, or request the next link. */
   onLinked(image: LinkedImage, session: LinkSession): void;
 }

@@ -8,9 +8,9 @@ export interface Name {
   range: SourceRange;
 }
 
-/** A Kconfig value in a comparison: `y`, `m`, `n`, a bare word (`x86`), a number, or a "string". */
+/** A Kconfig value in a comparison: `y`, `m`, `n`, a bare word (`x86`), a number, a version (`6.12`), or a "string". */
 export interface ValueLiteral {
-  kind: 'word' | 'number' | 'string';
+  kind: 'word' | 'number' | 'version' | 'string';
   /** As written for a word or number (`0x10`); for a string its value: no quotes, `\"` and `\\` resolved. */
   text: string;
   range: SourceRange;
@@ -26,11 +26,16 @@ export interface SymbolExpr {
   range: SourceRange;
 }
 
-/** `SYM=value` or `SYM!=value`. */
+export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+
+/**
+ * `SYM=value`, `SYM!=value`, or an ordered comparison (`KERNELVERSION >= 6.15`, `NR_CPUS > 64`):
+ * numbers and dotted versions compared component by component.
+ */
 export interface CompareExpr {
   kind: 'compare';
   symbol: Name;
-  op: '=' | '!=';
+  op: CompareOp;
   value: ValueLiteral;
   range: SourceRange;
 }
@@ -101,7 +106,17 @@ export interface Include {
   range: SourceRange;
 }
 
-export type Statement = StageDecl | Ordering | Include;
+/**
+ * `kernels 6.1 6.12 7.2`: the kernel lines the file describes. A tree of another version is refused
+ * before anything runs; a version names a line by prefix (`6.1` is 6.1.*).
+ */
+export interface KernelsDecl {
+  kind: 'kernels';
+  versions: ValueLiteral[];
+  range: SourceRange;
+}
+
+export type Statement = StageDecl | Ordering | Include | KernelsDecl;
 
 export interface PipelineFile {
   /** The path as given to the loader (absolute). */

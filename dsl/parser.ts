@@ -15,6 +15,12 @@ import {
   Equals,
   Extend,
   Include,
+  Kernels,
+  Greater,
+  GreaterEquals,
+  Less,
+  LessEquals,
+  VersionLiteral,
   LCurly,
   LParen,
   Name,
@@ -44,6 +50,7 @@ export class PipelineParser extends CstParser {
   statement = this.RULE('statement', () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.includeStatement) },
+      { ALT: () => this.SUBRULE(this.kernelsStatement) },
       { ALT: () => this.SUBRULE(this.stageStatement) },
       { ALT: () => this.SUBRULE(this.extendStatement) },
       { ALT: () => this.SUBRULE(this.ordering) },
@@ -54,6 +61,14 @@ export class PipelineParser extends CstParser {
   includeStatement = this.RULE('includeStatement', () => {
     this.CONSUME(Include);
     this.CONSUME(StringLiteral);
+  });
+
+  // kernels VERSION...
+  kernelsStatement = this.RULE('kernelsStatement', () => {
+    this.CONSUME(Kernels);
+    this.AT_LEAST_ONE(() => {
+      this.OR([{ ALT: () => this.CONSUME(VersionLiteral) }, { ALT: () => this.CONSUME(NumberLiteral) }]);
+    });
   });
 
   // stage NAME ["description"] [when EXPR] { ... }
@@ -119,6 +134,7 @@ export class PipelineParser extends CstParser {
     this.OR([
       { ALT: () => this.CONSUME(Name) },
       { ALT: () => this.CONSUME(NumberLiteral) },
+      { ALT: () => this.CONSUME(VersionLiteral) },
       { ALT: () => this.CONSUME(StringLiteral) },
     ]);
   });
@@ -170,7 +186,14 @@ export class PipelineParser extends CstParser {
         ALT: () => {
           this.CONSUME(Name);
           this.OPTION(() => {
-            this.OR2([{ ALT: () => this.CONSUME(Equals) }, { ALT: () => this.CONSUME(NotEquals) }]);
+            this.OR2([
+              { ALT: () => this.CONSUME(Equals) },
+              { ALT: () => this.CONSUME(NotEquals) },
+              { ALT: () => this.CONSUME(LessEquals) },
+              { ALT: () => this.CONSUME(GreaterEquals) },
+              { ALT: () => this.CONSUME(Less) },
+              { ALT: () => this.CONSUME(Greater) },
+            ]);
             this.SUBRULE(this.value);
           });
         },

@@ -16,6 +16,7 @@ import {
   describeToken,
   Extend,
   Include,
+  Kernels,
   LCurly,
   LParen,
   Name,
@@ -32,7 +33,7 @@ import type { StatementContext } from './syntax-messages.js';
 /** Deepest nesting of `(` and `!` in a condition; deeper is an error, so no walk of an Expr recurses unboundedly. */
 export const MAX_NESTING = 64;
 
-const STATEMENT_KEYWORDS = ['stage', 'extend', 'include'];
+const STATEMENT_KEYWORDS = ['stage', 'extend', 'include', 'kernels'];
 
 export interface StatementTokens {
   /** The statement's tokens; Newlines only inside it (in a block), never at its ends. */
@@ -116,7 +117,7 @@ function closingBrace(tokens: readonly IToken[], k: number): number {
 
 function startsStatement(tokens: readonly IToken[], k: number): boolean {
   const type = tokens[k]!.tokenType;
-  if (type === Stage || type === Extend || type === Include) return true;
+  if (type === Stage || type === Extend || type === Include || type === Kernels) return true;
   return type === Name && tokens[k + 1]?.tokenType === Colon;
 }
 

@@ -17,6 +17,12 @@ import {
   Name,
   Newline,
   NotEquals,
+  LessEquals,
+  GreaterEquals,
+  Less,
+  Greater,
+  Kernels,
+  VersionLiteral,
   NumberLiteral,
   OrOr,
   Bang,
@@ -54,10 +60,10 @@ export class TooManyErrors extends Error {
 }
 
 const ORDERING_SHAPE = " (an ordering is 'TARGET: PREREQUISITE...')";
-const STATEMENT_KINDS = "'stage', 'extend stage', 'include' or an ordering 'TARGET: PREREQUISITE...'";
+const STATEMENT_KINDS = "'stage', 'extend stage', 'include', 'kernels' or an ordering 'TARGET: PREREQUISITE...'";
 
 /** Tokens that begin a term of a condition: after a complete condition, an operator is missing. */
-const STARTS_TERM = new Set<TokenType>([Name, LParen, Bang, NumberLiteral, StringLiteral]);
+const STARTS_TERM = new Set<TokenType>([Name, LParen, Bang, NumberLiteral, VersionLiteral, StringLiteral]);
 
 /** The punctuation and keywords as the user types them. */
 const LITERALS = new Map<TokenType, string>([
@@ -69,6 +75,12 @@ const LITERALS = new Map<TokenType, string>([
   [Colon, "':'"],
   [Equals, "'='"],
   [NotEquals, "'!='"],
+  [LessEquals, "'<='"],
+  [GreaterEquals, "'>='"],
+  [Less, "'<'"],
+  [Greater, "'>'"],
+  [Kernels, "'kernels'"],
+  [VersionLiteral, 'a version'],
   [Bang, "'!'"],
   [AndAnd, "'&&'"],
   [OrOr, "'||'"],
@@ -177,6 +189,9 @@ export class SyntaxMessages implements IParserErrorMessageProvider {
     if (options.ruleName === 'ordering') {
       return `expected a prerequisite stage name${after} but found ${this.found(actual)}${ORDERING_SHAPE}`;
     }
+    if (options.ruleName === 'kernelsStatement') {
+      return `expected a kernel version${after} but found ${this.found(actual)} (a kernels line is 'kernels 6.1 6.12 ...')`;
+    }
     return `expected more${after} but found ${this.found(actual)}`;
   }
 
@@ -226,6 +241,8 @@ function nameKind(ruleName: string): string {
       return 'an option name';
     case 'primary':
       return 'a Kconfig symbol';
+    case 'kernelsStatement':
+      return 'a kernel version';
     default:
       return 'a name';
   }

@@ -5,7 +5,9 @@ import type { CstNode, IToken } from 'chevrotain';
 import type { SourceRange } from '../core/diagnostic.js';
 import type {
   Expr,
+  CompareOp,
   Include,
+  KernelsDecl,
   Name,
   Ordering,
   PluginOption,
@@ -16,7 +18,7 @@ import type {
 } from './ast.js';
 import type { LineIndex } from './line-index.js';
 import { isRealToken, pipelineParser, tokenSpan } from './parser.js';
-import { decodeString, type SyntaxProblem, NumberLiteral, StringLiteral, NotEquals } from './tokens.js';
+import { decodeString, type SyntaxProblem, NumberLiteral, StringLiteral, VersionLiteral } from './tokens.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -43,7 +45,7 @@ class AstBuilder extends BaseVisitor {
   }
 
   statement(ctx: Children): Statement | undefined {
-    const node = first(ctx.includeStatement) ?? first(ctx.stageStatement) ?? first(ctx.extendStatement) ?? first(ctx.ordering);
+    const node = first(ctx.includeStatement) ?? first(ctx.kernelsStatement) ?? first(ctx.stageStatement) ?? first(ctx.extendStatement) ?? first(ctx.ordering);
     return this.visitNode<Statement>(node);
   }
 
@@ -52,6 +54,17 @@ class AstBuilder extends BaseVisitor {
     const path = token(ctx.StringLiteral);
     if (keyword === undefined || path === undefined) return undefined;
     return { kind: 'include', path: decodeString(path).value, range: this.range(spanOf([keyword, path])!) };
+  }
+
+  kernelsStatement(ctx: Children): KernelsDecl | undefined {
+    const keyword = token(ctx.Kernels);
+    const versions = [...tokens(ctx.VersionLiteral), ...tokens(ctx.NumberLiteral)].sort((a, b) => a.startOffset - b.startOffset);
+    if (keyword === undefined || versions.length === 0) return undefined;
+    return {
+      kind: 'kernels',
+      versions: versions.map((t) => ({ kind: 'version', text: t.image, range: this.range(tokenSpan(t)) })),
+      range: this.range(spanOf([keyword, ...versions])!),
+    };
   }
 
   stageStatement(ctx: Children): StageDecl | undefined {
@@ -120,11 +133,12 @@ class AstBuilder extends BaseVisitor {
   }
 
   value(ctx: Children): ValueLiteral | undefined {
-    const literal = token(ctx.Name) ?? token(ctx.NumberLiteral) ?? token(ctx.StringLiteral);
+    const literal = token(ctx.Name) ?? token(ctx.NumberLiteral) ?? token(ctx.VersionLiteral) ?? token(ctx.StringLiteral);
     if (literal === undefined) return undefined;
     const range = this.range(tokenSpan(literal));
     if (literal.tokenType === StringLiteral) return { kind: 'string', text: decodeString(literal).value, range };
-    return { kind: literal.tokenType === NumberLiteral ? 'number' : 'word', text: literal.image, range };
+    const kind = literal.tokenType === NumberLiteral ? 'number' : literal.tokenType === VersionLiteral ? 'version' : 'word';
+    return { kind, text: literal.image, range };
   }
 
   ordering(ctx: Children): Ordering | undefined {
@@ -194,14 +208,14 @@ class AstBuilder extends BaseVisitor {
     }
     const symbol = this.name(token(ctx.Name));
     if (symbol === undefined) return undefined;
-    const operator = token(ctx.Equals) ?? token(ctx.NotEquals);
+    const operator = token(ctx.Equals) ?? token(ctx.NotEquals) ?? token(ctx.LessEquals) ?? token(ctx.GreaterEquals) ?? token(ctx.Less) ?? token(ctx.Greater);
     if (operator === undefined) {
       return { expr: { kind: 'symbol', symbol, range: symbol.range }, span: tokenSpan(token(ctx.Name)!) };
     }
     const value = this.visitNode<ValueLiteral>(first(ctx.value));
     if (value === undefined) return undefined;
     const span = { start: symbol.range.start.offset, end: value.range.end.offset };
-    const op = operator.tokenType === NotEquals ? '!=' : '=';
+    const op = operator.image as CompareOp;
     return { expr: { kind: 'compare', symbol, op, value, range: this.range(span) }, span };
   }
 

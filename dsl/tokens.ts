@@ -24,15 +24,18 @@ export const Extend = keyword('extend');
 export const Use = keyword('use');
 export const When = keyword('when');
 export const Include = keyword('include');
+export const Kernels = keyword('kernels');
 
 /** Every keyword as written, for "did you mean" at the start of a statement. */
-export const KEYWORDS = ['stage', 'extend', 'use', 'when', 'include'] as const;
+export const KEYWORDS = ['stage', 'extend', 'use', 'when', 'include', 'kernels'] as const;
 
 // A string that closes on its line; `\"` and `\\` are its escapes (others are reported by
 // decodeString). An unclosed one is lexed as UnterminatedString and repaired in lex() below.
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n]|\\[^\n])*"/ });
 export const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"[^\n]*/ });
 export const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /0[xX][0-9a-fA-F]+|[0-9]+/ });
+/** A kernel version (`6.1`, `6.12.117`): dotted numbers, compared component by component. */
+export const VersionLiteral = createToken({ name: 'VersionLiteral', pattern: /[0-9]+(?:\.[0-9]+)+/ });
 
 export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true });
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\f\v\r\uFEFF]+/, group: Lexer.SKIPPED });
@@ -47,22 +50,28 @@ export const Colon = createToken({ name: 'Colon', pattern: /:/ });
 export const OrOr = createToken({ name: 'OrOr', pattern: /\|\|/ });
 export const AndAnd = createToken({ name: 'AndAnd', pattern: /&&/ });
 export const NotEquals = createToken({ name: 'NotEquals', pattern: /!=/ });
+export const LessEquals = createToken({ name: 'LessEquals', pattern: /<=/ });
+export const GreaterEquals = createToken({ name: 'GreaterEquals', pattern: />=/ });
+export const Less = createToken({ name: 'Less', pattern: /</ });
+export const Greater = createToken({ name: 'Greater', pattern: />/ });
 export const Bang = createToken({ name: 'Bang', pattern: /!/ });
 export const Equals = createToken({ name: 'Equals', pattern: /=/ });
 
-/** Order matters: the first pattern that matches wins (keywords before Name, `!=` before `!`). */
+/** Order matters: the first pattern that matches wins (keywords before Name, `!=` before `!`, `6.1` before `6`). */
 export const allTokens: TokenType[] = [
   WhiteSpace,
   Comment,
   Newline,
   StringLiteral,
   UnterminatedString,
+  VersionLiteral,
   NumberLiteral,
   Stage,
   Extend,
   Use,
   When,
   Include,
+  Kernels,
   Name,
   LCurly,
   RCurly,
@@ -73,6 +82,10 @@ export const allTokens: TokenType[] = [
   OrOr,
   AndAnd,
   NotEquals,
+  LessEquals,
+  GreaterEquals,
+  Less,
+  Greater,
   Bang,
   Equals,
 ];

@@ -82,12 +82,14 @@ export class ValidationRegistry {
     stage: [],
     ordering: [],
     include: [],
+    kernels: [],
   };
 
   register(checks: Checks): this {
     this.checks.stage.push(...(checks.stage ?? []));
     this.checks.ordering.push(...(checks.ordering ?? []));
     this.checks.include.push(...(checks.include ?? []));
+    this.checks.kernels.push(...(checks.kernels ?? []));
     return this;
   }
 
@@ -111,6 +113,9 @@ export class ValidationRegistry {
           break;
         case 'include':
           for (const check of this.checks.include) check(statement, context, accept);
+          break;
+        case 'kernels':
+          for (const check of this.checks.kernels) check(statement, context, accept);
           break;
       }
     }
@@ -157,12 +162,18 @@ const checkPluginsKnown: Check<StageDecl> = (stage, context, accept) => {
   }
 };
 
-/** A plugin contributes its steps to a stage once; a second `use`, even via `extend`, is a mistake. */
+/**
+ * A plugin contributes its steps to a stage once. A second `use` with a `when` and other options is
+ * a variant (kbuild.pipeline's `use kallsyms(separate_links = true) when KERNELVERSION < 6.11`): it
+ * replaces the earlier use whenever its condition holds (core/planning/stage-graph.ts). Any other
+ * second `use`, even via `extend`, is a mistake.
+ */
 const checkDuplicateUse: Check<StageDecl> = (stage, context, accept) => {
   const firstUses = context.firstUses(stage);
   for (const use of stage.uses) {
     const first = firstUses.get(use.plugin.text);
     if (first === undefined || first === use) continue;
+    if (use.when !== undefined && optionsText(use) !== optionsText(first)) continue;
     accept('error', 'duplicate-use', `plugin '${use.plugin.text}' is already used in stage '${stage.name.text}'`, {
       range: use.plugin.range,
       hint: first.when !== undefined && use.when !== undefined ? "combine the conditions with '||' in one 'use'" : 'remove one of them',
@@ -170,6 +181,10 @@ const checkDuplicateUse: Check<StageDecl> = (stage, context, accept) => {
     });
   }
 };
+
+function optionsText(use: PluginUse): string {
+  return use.options.map((o) => `${o.key.text}=${o.value.kind}:${o.value.text}`).sort().join(',');
+}
 
 const checkDuplicateOptions: Check<StageDecl> = (stage, _context, accept) => {
   for (const use of stage.uses) {

@@ -16,6 +16,8 @@ import { kbuildCompilePlugin } from './kbuild-compile/index.js';
 import { registerExtraPassBuiltin } from './kallsyms/extra-pass.js';
 import { moduleHashesPlugin, registerModuleHashesBuiltin } from './module-hashes/index.js';
 import { registerBaseRecordBuiltin } from './btf/base-record.js';
+import { registerDetachedBuiltin } from './btf/detached.js';
+import { modulesBuiltinPlugin, registerModulesBuiltinBuiltins } from './modules-builtin/index.js';
 import { kbuildCmdPlugin, registerFixdepBuiltin } from './kbuild-handoff/records.js';
 import { kbuildMtimePlugin, registerMtimeBuiltin } from './kbuild-handoff/mtime-order.js';
 import { kbuildImagePlugin } from './kbuild-image/index.js';
@@ -38,6 +40,7 @@ export const BUILTIN_PLUGINS: readonly KpipePlugin[] = [
   kbuildCmdPlugin,
   kbuildMtimePlugin,
   kbuildImagePlugin,
+  modulesBuiltinPlugin,
 ];
 
 /** Builtins the plugins bring, for `kpipe builtin NAME` outside a plan (the ninja export calls it). */
@@ -45,6 +48,8 @@ export function registerPluginBuiltins(): void {
   registerExtraPassBuiltin();
   registerModuleHashesBuiltin();
   registerBaseRecordBuiltin();
+  registerDetachedBuiltin();
+  registerModulesBuiltinBuiltins();
   registerMtimeBuiltin();
   registerFixdepBuiltin();
 }

@@ -44,21 +44,46 @@ export function continued<C extends Omit<Command, 'plugin'>>(command: C): Omit<C
 }
 
 /**
- * scripts/link-vmlinux.sh's `mksysmap IN OUT`: `nm -n IN | sed -f $(srctree)/scripts/mksysmap > OUT`,
- * as two commands through a scratch file instead of a shell pipeline, so a failing nm is not hidden
- * behind sed's exit status. The sed script is the tree's own: it changes between kernel versions.
+ * How the tree's scripts/mksysmap is run: a sed script (`nm -n IN | sed -f scripts/mksysmap > OUT`,
+ * from 6.4), or before that a shell script run as `$(CONFIG_SHELL) scripts/mksysmap IN OUT`. The
+ * `mksysmap` option of the plugins that make symbol maps (kbuild.pipeline sets it per kernel line).
  */
-export function mksysmap(ctx: PluginContext, input: string, output: string): { commands: Command[]; scratch: string; script: string[] } {
-  const scratch = `${output}.nm`;
+export type MksysmapStyle = 'sed' | 'shell';
+
+export function mksysmapStyle(ctx: PluginContext): MksysmapStyle {
+  const style = ctx.options.mksysmap ?? 'sed';
+  if (style !== 'sed' && style !== 'shell') throw new Error(`option mksysmap must be "sed" or "shell", not ${JSON.stringify(style)}`);
+  return style;
+}
+
+export const MKSYSMAP_OPTION = {
+  description: 'how scripts/mksysmap runs: "sed" (nm -n | sed -f, from 6.4) or "shell" (the older shell script)',
+  default: 'sed',
+} as const;
+
+/**
+ * scripts/link-vmlinux.sh's `mksysmap IN OUT`. The sed form runs as two commands through a scratch
+ * file instead of a shell pipeline, so a failing nm is not hidden behind sed's exit status. The
+ * script is the tree's own: it changes between kernel versions. `commands[last]` writes OUT.
+ */
+export function mksysmap(ctx: PluginContext, input: string, output: string, style: MksysmapStyle = mksysmapStyle(ctx)): { commands: Command[]; scratch: string[]; script: string[] } {
   const srctree = ctx.srctree ?? '$(srctree)';
+  // The script is an input too (a source, so only when the source tree is known).
+  const script = ctx.srctree ? [`${ctx.srctree}/scripts/mksysmap`] : [];
+  if (style === 'shell') {
+    // `$NM -n $1 | grep -v ... > $2`: NM comes from the environment kbuild exports.
+    const shell = ctx.toolchain.words('CONFIG_SHELL');
+    const env = { NM: ctx.toolchain.value('NM') };
+    return { script, scratch: [], commands: [exec(ctx.name, 'NM', output, [...(shell.length > 0 ? shell : ['sh']), `${srctree}/scripts/mksysmap`, input, output], { env })] };
+  }
+  const scratch = `${output}.nm`;
   return {
-    // The sed script is an input too (a source, so only when the source tree is known).
-    script: ctx.srctree ? [`${ctx.srctree}/scripts/mksysmap`] : [],
+    script,
     commands: [
       exec(ctx.name, 'NM', output, [...ctx.toolchain.words('NM'), '-n', input], { stdout: scratch }),
       continued(exec(ctx.name, 'NM', output, ['sed', '-f', `${srctree}/scripts/mksysmap`, scratch], { stdout: output })),
     ],
-    scratch,
+    scratch: [scratch],
   };
 }
 
@@ -77,7 +102,8 @@ export function extmodPrefix(ctx: PluginContext): string {
 export function moduleObjects(ctx: PluginContext): string[] {
   const order = ctx.readFile(`${extmodPrefix(ctx)}modules.order`);
   if (order === undefined) return ctx.objtree ? [] : [`${extmodPrefix(ctx)}<module>.o`];
-  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'));
+  // Before 6.2 modules.order named the .ko files (`lib/crc7.ko`); the object is the same name in .o.
+  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
 }
 
 // ── What kbuild records about the link (the hand-off: `make` after `kpipe run` takes kpipe's work) ──
@@ -91,9 +117,12 @@ export function makeCmd(command: string): string {
   return command.replace(/\$/g, '$$$$').replace(/#/g, '$(pound)');
 }
 
-/** The objects of scripts/Makefile.modfinal's `%.ko: %.o %.mod.o .module-common.o`, in its order. */
-export function moduleObjectsOf(object: string, prefix = ''): string[] {
-  return [object, object.replace(/\.o$/, '.mod.o'), `${prefix}.module-common.o`];
+/**
+ * The objects of scripts/Makefile.modfinal's `%.ko: %.o %.mod.o .module-common.o`, in its order;
+ * without `.module-common.o` when the modfinal plugin's `common_object` is false (6.1's modfinal).
+ */
+export function moduleObjectsOf(object: string, prefix = '', common = true): string[] {
+  return [object, object.replace(/\.o$/, '.mod.o'), ...(common ? [`${prefix}.module-common.o`] : [])];
 }
 
 /**

@@ -3,7 +3,10 @@
 // no-op and after a string-literal edit of kernel/panic.c; external modules (test/fixtures/extmod,
 // `make M=DIR modules` against `kpipe run M=DIR`), full and no-op; plus ninja running kpipe's
 // exported graph for the no-op. Prints medians and ratios against kbuild measured in the same run.
-//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS] [SCENARIO-SUBSTRING]
+//   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS] [PROFILE] [SCENARIO-SUBSTRING]
+// PROFILE (a configs/ name; default x86_64-reference, Linux 6.12) picks the tree: x86_64-reference-6.1
+// or -7.2 for the other kernel lines (the external-module scenarios are 6.12's only). Any other word
+// filters the scenarios by name.
 // Each figure is wall time; CPU time (user + system of the command and its children, which a loaded
 // machine inflates far less) is printed beside it. KPIPE_BASELINE=/path/to/other/bin/kpipe.js adds a
 // column for another kpipe measured in the same run (alternating), e.g. main's before a change.
@@ -15,7 +18,10 @@ import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, env, prepareTree, restore, withPanicEdit, type KernelTree } from '../../test/helpers/kernel-tree.js';
 
 const reps = Number(process.argv[2] ?? 3);
-const only = process.argv[3];
+const words = process.argv.slice(3);
+const isProfile = (w: string) => fs.existsSync(path.join(PACKAGE_ROOT, 'configs', `${w}.config`));
+const profile = words.find(isProfile) ?? 'x86_64-reference';
+const only = words.find((w) => !isProfile(w));
 let KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
 const BASELINE = process.env.KPIPE_BASELINE;
 const cpuFile = path.join(os.tmpdir(), `kpipe-bench-cpu-${process.pid}`);
@@ -57,7 +63,7 @@ function scenarios(tree: KernelTree): Scenario[] {
       kbuild: () => (restore(tree), make(tree.out), withPanicEdit(tree, () => make(tree.out))),
       kpipe: () => (restore(tree), kpipe('--skip', 'compile'), withPanicEdit(tree, () => kpipe())),
     },
-    ...externalModules(tree),
+    ...(profile === 'x86_64-reference' ? externalModules(tree) : []),
   ];
 }
 
@@ -81,8 +87,8 @@ function externalModules(tree: KernelTree): Scenario[] {
   ];
 }
 
-const tree = prepareTree('x86_64-reference');
-console.log(`tree: ${tree.out}\nrepetitions: ${reps} (median shown)\n`);
+const tree = prepareTree(profile);
+console.log(`tree: ${tree.out} (${profile})\nrepetitions: ${reps} (median shown)\n`);
 console.log(`load: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log('scenario'.padEnd(78), 'kbuild s (cpu)', ' kpipe s (cpu)', ' kpipe/kbuild', ...(BASELINE ? [' baseline s (cpu)'] : []));
 const own = KPIPE;

@@ -17,12 +17,13 @@ import { suggest } from '../suggest.js';
 import { readInvocation } from './last-invocation.js';
 import { attachUseFrames } from './use-frames.js';
 import { conditionSymbols, kconfigSymbols, unknownSymbolWarnings } from '../planning/unknown-symbols.js';
+import { refuseUndescribedKernel } from '../planning/kernel-lines.js';
 
 /**
  * Symbols a `when` may name that no Kconfig file defines: kpipe's own (`ARCH=x86`, `KBUILD_EXTMOD`
  * for M=, `MODULE_HASHES` for kernels without the series).
  */
-export const KPIPE_SYMBOLS: readonly string[] = ['ARCH', 'SRCARCH', 'KBUILD_EXTMOD', 'MODULE_HASHES'];
+export const KPIPE_SYMBOLS: readonly string[] = ['ARCH', 'SRCARCH', 'KBUILD_EXTMOD', 'MODULE_HASHES', 'KERNELVERSION', 'KERNELRELEASE'];
 
 /** The package root: dist/core/loading/session.js -> ../../.. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -125,9 +126,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   if (!profileFile && !objtree) {
     throw new KpipeError([error('no-config', 'no Kconfig to plan against', { hint: `give an output tree with -C DIR or a profile with --profile NAME (${profileNames().join(', ')})` })]);
   }
-  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}), ...(extmod ? { extmod } : {}) });
-  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env, ...(extmod ? { extmod } : {}) };
   const srctree = objtree ? srctreeOf(objtree) : undefined;
+  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}), ...(extmod ? { extmod } : {}) });
+  // Before the toolchain read, which writes .kpipe/: a refused tree is left exactly as it was.
+  const refusal = refuseUndescribedKernel(loaded.statements, kconfig, pipelineFile);
+  if (refusal) throw new KpipeError([refusal], 2, sources);
+  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env, ...(extmod ? { extmod } : {}) };
   const toolchain = objtree ? loadToolchain(objtree, make, stateDir) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
 
   const stages = buildStageGraph(loaded.statements, kconfig);

@@ -18,6 +18,12 @@ export function evaluate(expr: Expr, kconfig: Kconfig): ConditionResult {
     }
     case 'compare': {
       const name = expr.symbol.text;
+      if (expr.op !== '=' && expr.op !== '!=') {
+        // Ordered: both sides numbers or dotted versions; anything else (unset, a string) is false.
+        const order = compareVersions(kconfig.get(name), expr.value.text);
+        const value = order !== undefined && holds(expr.op, order);
+        return { value, because: [kconfig.describe(name)] };
+      }
       // An unset bool or tristate reads as n, as in Kconfig.
       const actual = kconfig.get(name) ?? 'n';
       const equal = actual === expr.value.text;
@@ -36,9 +42,43 @@ export function evaluate(expr: Expr, kconfig: Kconfig): ConditionResult {
       const decidedByRight = expr.kind === 'and' ? !right.value : right.value;
       if (decidedByRight && expr.kind === 'or') return right;
       if (!right.value && expr.kind === 'and') return right;
-      return { value: right.value, because: [...left.because, ...right.because] };
+      // A symbol that decided both sides (`KERNELVERSION >= 6.12 && KERNELVERSION < 7.2`) is named once.
+      return { value: right.value, because: [...new Set([...left.because, ...right.because])] };
     }
   }
+}
+
+function holds(op: '<' | '<=' | '>' | '>=', order: number): boolean {
+  if (op === '<') return order < 0;
+  if (op === '<=') return order <= 0;
+  if (op === '>') return order > 0;
+  return order >= 0;
+}
+
+/**
+ * The components of a number (`64`, `0x40`) or a version (`6.12.117`, `6.15.0-rc1`: the suffix after
+ * the numbers is ignored), or undefined when the text is neither.
+ */
+export function versionParts(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return [Number.parseInt(text.slice(2), 16)];
+  const m = /^([0-9]+(?:\.[0-9]+)*)(?:[-+~_].*)?$/.exec(text);
+  return m ? m[1]!.split('.').map(Number) : undefined;
+}
+
+/**
+ * Sign of `actual - literal`, component by component, a missing component reading as 0
+ * (`6.12.117 > 6.12`, `6.12 = 6.12.0`); undefined when either side is not a number or version.
+ */
+export function compareVersions(actual: string | undefined, literal: string): number | undefined {
+  const a = versionParts(actual);
+  const b = versionParts(literal);
+  if (a === undefined || b === undefined) return undefined;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
 }
 
 /** The expression as the user would write it, for messages. */
@@ -47,7 +87,9 @@ export function exprToString(expr: Expr): string {
     case 'symbol':
       return expr.symbol.text;
     case 'compare':
-      return `${expr.symbol.text}${expr.op}${expr.value.kind === 'string' ? JSON.stringify(expr.value.text) : expr.value.text}`;
+      // Ordered comparisons read best spaced (`KERNELVERSION >= 6.15`), as they are written.
+      const op = expr.op === '=' || expr.op === '!=' ? expr.op : ` ${expr.op} `;
+      return `${expr.symbol.text}${op}${expr.value.kind === 'string' ? JSON.stringify(expr.value.text) : expr.value.text}`;
     case 'not':
       return `!${wrap(expr.operand)}`;
     case 'and':

@@ -6,10 +6,12 @@
 // Symbols are stored without the CONFIG_ prefix. `ARCH` is a pseudo-symbol: the kernel's source
 // architecture directory (SRCARCH: `x86` for ARCH=x86_64 or i386), so `when ARCH=x86` reads as in kbuild.
 // `KBUILD_EXTMOD` is another: y when kpipe builds external modules (`M=DIR`), as kbuild's variable.
+// `KERNELVERSION` (and `KERNELRELEASE`) are the tree's kernel version: core/planning/kernel-version.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { error, KpipeError, type Diagnostic } from '../diagnostic.js';
 import { packageTreeNote } from './tree-kind.js';
+import { KERNELRELEASE, KERNELVERSION, releaseOfTree, versionOfProfile, versionOfSource } from './kernel-version.js';
 
 export interface SymbolOrigin {
   kind: 'objtree' | 'profile' | 'set' | 'environment' | 'derived';
@@ -108,6 +110,8 @@ export interface KconfigRequest {
   envArch?: string;
   /** `M=DIR`: sets the pseudo-symbol KBUILD_EXTMOD, so a pipeline can say what an external build skips. */
   extmod?: string;
+  /** The output tree's source tree, where KERNELVERSION is read (core/planning/kernel-version.ts). */
+  srctree?: string;
 }
 
 export function loadKconfig(request: KconfigRequest): Kconfig {
@@ -128,6 +132,13 @@ export function loadKconfig(request: KconfigRequest): Kconfig {
       readInto(kconfig, file, 'objtree', diagnostics);
     }
   }
+  // Before --set, so `--set KERNELVERSION=6.1.0` plans a tree as another release would be planned.
+  const version = request.profileFile
+    ? versionOfProfile(readText(request.profileFile), request.profileFile)
+    : request.srctree !== undefined ? versionOfSource(request.srctree) : undefined;
+  if (version) kconfig.set(KERNELVERSION, version.value, version.origin);
+  const release = request.objtree !== undefined && !request.profileFile ? releaseOfTree(request.objtree) : undefined;
+  if (release) kconfig.set(KERNELRELEASE, release.value, release.origin);
   for (const assignment of request.sets ?? []) {
     const m = /^(?:CONFIG_)?([A-Za-z0-9_]+)=(.*)$/s.exec(assignment);
     if (!m) {
@@ -146,6 +157,14 @@ export function loadKconfig(request: KconfigRequest): Kconfig {
     kconfig.set('ARCH', srcarchOf(kconfig.get('ARCH')!), kconfig.origin('ARCH')!);
   }
   return kconfig;
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return ''; // reported by readInto
+  }
 }
 
 function readInto(kconfig: Kconfig, file: string, kind: 'objtree' | 'profile', diagnostics: Diagnostic[]): void {

@@ -74,16 +74,26 @@ export function runLinkSession(hooks: KpipeHooks, builder: StageBuilder, base: L
     const requests = [...pending].sort((a, b) => a.order - b.order);
     pending = [];
     // Every request of a round sees the same objects, and debug info is the only flag a request
-    // sets (stripping is allowed only when nobody needs it), so one link serves the whole round.
-    number += 1;
-    const output = `.tmp_vmlinux${number}`;
-    const stripDebug = requests.every((r) => r.debugInfo === 'not-needed');
-    const spec = specFor(output, number, stripDebug);
-    const step = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
-    const image: LinkedImage = { path: output, number, purposes: requests.map((r) => r.purpose) };
-    step.commands[0]!.note = `temporary link for ${image.purposes.join(' and ')}`;
-    links.push({ image, stripDebug, step });
-    for (const r of requests) r.onLinked(image, session);
+    // sets (stripping is allowed only when nobody needs it), so one link serves the whole round;
+    // a request that names its own link gets one, in its place in the order.
+    const groups: TemporaryLinkRequest[][] = [];
+    let shared: TemporaryLinkRequest[] | undefined;
+    for (const r of requests) {
+      if (r.name !== undefined) groups.push([r]);
+      else if (shared) shared.push(r);
+      else groups.push((shared = [r]));
+    }
+    for (const group of groups) {
+      number += 1;
+      const output = group[0]!.name ?? `.tmp_vmlinux${number}`;
+      const stripDebug = group.every((r) => r.debugInfo === 'not-needed');
+      const spec = specFor(output, number, stripDebug);
+      const step = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
+      const image: LinkedImage = { path: output, number, purposes: group.map((r) => r.purpose) };
+      step.commands[0]!.note = `temporary link for ${image.purposes.join(' and ')}`;
+      links.push({ image, stripDebug, step });
+      for (const r of group) r.onLinked(image, session);
+    }
   }
 
   const spec = specFor(stage, 0, false);

@@ -3,6 +3,7 @@
 // A cycle among active orderings is reported whole, each edge with its file:line and the condition
 // that switched it on.
 import type { Expr, PluginOption, Statement, ValueLiteral } from '../../dsl/ast.js';
+import path from 'node:path';
 import { error, type Diagnostic, type SourceRange } from '../diagnostic.js';
 import { evaluate, exprToString } from './condition.js';
 import type { Kconfig } from './kconfig.js';
@@ -86,6 +87,29 @@ export function buildStageGraph(statements: readonly Statement[], kconfig: Kconf
     }
   }
 
+  // A later use of a plugin in a stage is a variant of an earlier one (dsl/validate's checkDuplicateUse):
+  // when its condition holds it replaces the earlier one, so one use per plugin is on, and it takes
+  // the earlier one's place: plugins of a stage are applied in order (btf records the base modfinal's
+  // modules got only after modfinal), whichever line of the block the variant is written on.
+  for (const node of stages.values()) {
+    for (let i = node.uses.length - 1; i >= 0; i--) {
+      const later = node.uses[i]!;
+      if (!later.active) continue;
+      let first = -1;
+      node.uses.slice(0, i).forEach((earlier, j) => {
+        if (earlier.plugin !== later.plugin || !earlier.active) return;
+        if (first < 0) first = j;
+        const where = `${path.basename(later.range.file)}:${later.range.start.line}`;
+        Object.assign(earlier, { active: false, because: [`replaced by the use at ${where}${later.when ? ` (when ${later.when}: ${later.because.join(', ')})` : ''}`] });
+      });
+      if (first >= 0) {
+        node.uses.splice(i, 1);
+        node.uses.splice(first + 1, 0, later);
+        i++; // the use now at i was before the variant: look at it again
+      }
+    }
+  }
+
   // An ordering that names an inactive stage holds no more than the stage does.
   for (const e of edges) {
     const off = [stages.get(e.target), stages.get(e.prerequisite)].find((st) => st !== undefined && !st.active);
@@ -112,6 +136,7 @@ function optionsOf(options: readonly PluginOption[]): Record<string, PluginOptio
 
 function optionValue(v: ValueLiteral): PluginOptionValue {
   if (v.kind === 'number') return Number(v.text);
+  if (v.kind === 'version') return v.text;
   if (v.kind === 'word' && (v.text === 'true' || v.text === 'y')) return true;
   if (v.kind === 'word' && (v.text === 'false' || v.text === 'n')) return false;
   return v.text;

@@ -1,15 +1,20 @@
 // kbuild's variables for the link (LD, KBUILD_LDFLAGS, PAHOLE_FLAGS, ...) come from the tree itself,
-// never from kpipe's own guesses: `make run-command` prints them exactly as kbuild would use them, for
-// any architecture and toolchain (CROSS_COMPILE, LLVM=1). One make call costs about a second, so the
+// never from kpipe's own guesses: a goal of kpipe's own (scripts/kpipe-variables.mk, read after the
+// tree's Makefile) prints them exactly as kbuild would use them, for any architecture, toolchain
+// (CROSS_COMPILE, LLVM=1) and kernel line (6.1 has no `run-command`). One make call costs about a second, so the
 // values are cached in `.kpipe/toolchain.json` and refreshed when what they derive from changes:
 // the .config, the top and arch Makefiles, and the ARCH / CROSS_COMPILE / LLVM given to kpipe.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
 import { packageTreeNote } from './tree-kind.js';
+
+/** kpipe's own makefile for the read (shipped in scripts/, beside the package's dist/). */
+const VARIABLES_MAKEFILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'kpipe-variables.mk');
 
 /** Every variable a built-in plugin may ask for. Org plugins may ask for more (see `extra`). */
 export const TOOLCHAIN_VARIABLES = [
@@ -21,6 +26,8 @@ export const TOOLCHAIN_VARIABLES = [
   'OBJDUMP', 'BASH',
   // kpipe install compresses modules with the tree's compressors, as Makefile.modinst does.
   'KGZIP', 'XZ', 'ZSTD',
+  // gen-btf.sh (7.x) compiles an empty C object for vmlinux's BTF and passes resolve_btfids its flags.
+  'KBUILD_CFLAGS', 'CLANG_FLAGS', 'RESOLVE_BTFIDS_FLAGS',
 ] as const;
 
 export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];
@@ -91,8 +98,9 @@ export function srctreeOf(objtree: string): string | undefined {
   }
 }
 
-// 3: OBJDUMP and BASH were added (an older cache would answer '' for them). 4: KGZIP, XZ, ZSTD.
-const CACHE_VERSION = 4;
+// 3: OBJDUMP and BASH were added (an older cache would answer '' for them). 4: KGZIP, XZ, ZSTD. 5: read
+// through scripts/kpipe-variables.mk, with KBUILD_CFLAGS, CLANG_FLAGS and RESOLVE_BTFIDS_FLAGS.
+const CACHE_VERSION = 5;
 
 interface CachedToolchain {
   version: number;
@@ -107,7 +115,7 @@ export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDi
   const cacheFile = path.join(stateDir, '.kpipe', 'toolchain.json');
   try {
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CachedToolchain;
-    if (cached.version === CACHE_VERSION && cached.key === key) return treeToolchain(cached.values, cached.kbuildEnv, `${cacheFile} (cached make run-command)`);
+    if (cached.version === CACHE_VERSION && cached.key === key) return treeToolchain(cached.values, cached.kbuildEnv, `${cacheFile} (cached make kpipe-variables)`);
   } catch {
     // No cache, or an unreadable one: ask make.
   }
@@ -122,7 +130,7 @@ export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDi
     // Only a cache: a read-only or full tree can still be explained (run reports the tree itself).
     fs.rmSync(tmp, { force: true });
   }
-  return treeToolchain(values, kbuildEnv, `make -C ${objtree} run-command`);
+  return treeToolchain(values, kbuildEnv, `make -C ${objtree} -f Makefile -f ${VARIABLES_MAKEFILE} kpipe-variables`);
 }
 
 function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<string, string>; kbuildEnv: Record<string, string> } {
@@ -132,7 +140,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   // make expands `$` in the command it is given: a `$` in node's own path must reach sh as `$`.
   const dumpEnv = `${shellQuote(process.execPath).replace(/\$/g, '$$$$')} -e 'process.stdout.write(JSON.stringify(process.env))'`;
   const command = `printf '%s\\036' ${printed}; ${dumpEnv}`;
-  const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, 'run-command', ...makeWords(makeEnv), `KBUILD_RUN_COMMAND=${command}`], {
+  const r = spawnSync(makeEnv.make, ['-s', '--no-print-directory', '-C', objtree, '-f', 'Makefile', '-f', VARIABLES_MAKEFILE, 'kpipe-variables', ...makeWords(makeEnv), `KPIPE_COMMAND=${command}`], {
     env: makeEnv.env,
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -140,7 +148,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   if (r.error || r.status !== 0) {
     throw new KpipeError([
       error('toolchain', `could not read kbuild's variables from ${objtree}`, {
-        hint: `the command was: ${makeEnv.make} -s -C ${objtree} run-command ...\n${(r.stderr ?? String(r.error ?? '')).trim()}${packageTreeNote(objtree)}`,
+        hint: `the command was: ${makeEnv.make} -s -C ${objtree} -f Makefile -f ${VARIABLES_MAKEFILE} kpipe-variables ...\n${(r.stderr ?? String(r.error ?? '')).trim()}${packageTreeNote(objtree)}`,
       }),
     ]);
   }
@@ -151,7 +159,7 @@ function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<st
   });
   const kbuildEnv = JSON.parse(fields[TOOLCHAIN_VARIABLES.length] ?? '{}') as Record<string, string>;
   // What belonged to that one make call, not to the tree: its jobserver, its level, its command.
-  for (const k of ['KBUILD_RUN_COMMAND', 'MAKELEVEL', 'MFLAGS', 'MAKEOVERRIDES', 'MAKE_TERMOUT', 'MAKE_TERMERR']) delete kbuildEnv[k];
+  for (const k of ['KPIPE_COMMAND', 'MAKELEVEL', 'MFLAGS', 'MAKEOVERRIDES', 'MAKE_TERMOUT', 'MAKE_TERMERR']) delete kbuildEnv[k];
   kbuildEnv.MAKEFLAGS = 'rR --no-print-directory';
   return { values, kbuildEnv };
 }

@@ -23,7 +23,7 @@ export function conditionSymbols(statements: readonly Statement[]): Name[] {
     }
   };
   for (const s of statements) {
-    if (s.kind === 'include') continue;
+    if (s.kind === 'include' || s.kind === 'kernels') continue;
     walk(s.when);
     if (s.kind === 'stage') for (const u of s.uses) walk(u.when);
   }

@@ -25,6 +25,10 @@ export function explainText(session: Session, opts: ExplainOptions): string {
   out.push(`kconfig:  ${session.kconfigSource}`);
   const arch = session.kconfig.origin('ARCH');
   out.push(`arch:     ${session.kconfig.get('ARCH') ?? 'unknown'}${arch ? ` (${arch.where})` : ''}`);
+  // KERNELVERSION, the symbol kbuild.pipeline's version conditions read, and where it came from.
+  const kernel = session.kconfig.origin('KERNELVERSION');
+  const release = session.kconfig.get('KERNELRELEASE');
+  out.push(`kernel:   ${session.kconfig.get('KERNELVERSION') ?? 'unknown'}${release ? `, release ${release}` : ''}${kernel ? ` (KERNELVERSION from ${kernel.where.split(opts.cwd + path.sep).join('')})` : ''}`);
   if (opts.verbose) {
     out.push(`toolchain: ${session.toolchain.origin}`);
     for (const v of TOOLCHAIN_VARIABLES) out.push(`  ${v.padEnd(22)} ${session.toolchain.value(v)}`);
@@ -41,7 +45,10 @@ export function explainText(session: Session, opts: ExplainOptions): string {
     }
     for (const use of stage.uses) {
       const cond = use.when ? `when ${use.when}: ${use.because.join(', ')}` : 'always';
-      out.push(`    plugin ${use.plugin.padEnd(14)} ${use.active ? 'on ' : 'off'} (${cond})`);
+      // A use replaced by a later variant of it says which one (kbuild.pipeline's version variants).
+      const replaced = !use.active && use.because[0]?.startsWith('replaced by') ? `; ${use.because[0]}` : '';
+      const options = Object.entries(use.options).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      out.push(`    plugin ${use.plugin.padEnd(14)} ${use.active ? 'on ' : 'off'} (${use.when && replaced ? `when ${use.when}${replaced}` : replaced ? replaced.slice(2) : cond})${options ? `  options: ${options}` : ''}`);
     }
   }
   out.push('', 'steps, in run order:');
@@ -78,7 +85,12 @@ export function explainJson(session: Session, opts: ExplainOptions): string {
   return JSON.stringify({
     version: 1,
     pipeline: { file: session.pipelineFile, source: session.pipelineSource },
-    kconfig: { source: session.kconfigSource, arch: session.kconfig.get('ARCH') ?? null },
+    kconfig: {
+      source: session.kconfigSource,
+      arch: session.kconfig.get('ARCH') ?? null,
+      kernel: session.kconfig.get('KERNELVERSION') ?? null,
+      kernelOrigin: session.kconfig.origin('KERNELVERSION')?.where ?? null,
+    },
     stages: session.stageGraph.order.map((name) => {
       const s = session.stageGraph.stages.find((x) => x.name === name)!;
       return {

@@ -42,14 +42,16 @@ async function extraPass(args: string[], ctx: BuiltinContext): Promise<void> {
     if (command.action.kind !== 'exec') continue;
     const argv = command.action.argv.map(swap);
     const stdout = command.action.stdout ? swap(command.action.stdout) : undefined;
-    await run(argv, ctx.objtree, stdout, ctx.signal);
+    // A command's own variables (NM for 6.1's shell mksysmap) over the run's environment.
+    const env = command.action.env ? { ...(ctx.env ?? process.env), ...command.action.env } : ctx.env;
+    await run(argv, ctx.objtree, stdout, ctx.signal, env);
   }
 }
 
-function capture(argv: string[], cwd: string, signal: AbortSignal | undefined): Promise<string> {
+function capture(argv: string[], cwd: string, signal: AbortSignal | undefined, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     // The run's abort signal stops the tool on Ctrl-C, like every command the executor spawns.
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}), ...(env ? { env } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -59,7 +61,7 @@ function capture(argv: string[], cwd: string, signal: AbortSignal | undefined): 
   });
 }
 
-async function run(argv: string[], cwd: string, stdout: string | undefined, signal: AbortSignal | undefined): Promise<void> {
-  const text = await capture(argv, cwd, signal);
+async function run(argv: string[], cwd: string, stdout: string | undefined, signal: AbortSignal | undefined, env?: NodeJS.ProcessEnv): Promise<void> {
+  const text = await capture(argv, cwd, signal, env);
   if (stdout) fs.writeFileSync(path.resolve(cwd, stdout), text, 'latin1');
 }

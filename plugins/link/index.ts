@@ -13,8 +13,8 @@ export const linkPlugin: KpipePlugin = {
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const { kconfig, toolchain } = ctx;
-      // CONFIG_LTO_CLANG and X86_KERNEL_IBT link vmlinux.o instead of redoing the slow LTO link.
-      const useVmlinuxO = kconfig.isEnabled('LTO_CLANG') || kconfig.isEnabled('X86_KERNEL_IBT');
+      // CONFIG_LTO_CLANG and X86_KERNEL_IBT (and 7.x's KLP_BUILD) link vmlinux.o instead of redoing the slow LTO link.
+      const useVmlinuxO = kconfig.isEnabled('LTO_CLANG') || kconfig.isEnabled('X86_KERNEL_IBT') || kconfig.isEnabled('KLP_BUILD');
       const wholeArchive = [useVmlinuxO ? 'vmlinux.o' : 'vmlinux.a'];
       if (kconfig.isEnabled('MODULES')) {
         wholeArchive.push('.vmlinux.export.o');

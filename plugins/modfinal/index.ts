@@ -11,7 +11,11 @@ import { exec, extmodPrefix, kbuildMake, moduleLinkerScript, moduleObjects, modu
 export const modfinalPlugin: KpipePlugin = {
   name: 'modfinal',
   description: 'links each module of modules.order into its .ko',
+  options: {
+    common_object: { description: "link .module-common.o into every module (Makefile.modfinal from 6.11 or so; 6.1's has none)", default: true },
+  },
   apply(hooks, ctx) {
+    const common = ctx.options.common_object !== false;
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const modules = moduleObjects(ctx);
       const lds = moduleLinkerScript(ctx);
@@ -32,17 +36,17 @@ export const modfinalPlugin: KpipePlugin = {
         });
       }
       const modObjects = modules.map((m) => m.replace(/\.o$/, '.mod.o'));
-      const common = `${extmodPrefix(ctx)}.module-common.o`;
+      const commonObject = common ? [`${extmodPrefix(ctx)}.module-common.o`] : [];
       builder.addStep(ctx.name, {
         id: `${ctx.stage}:mod.o`,
-        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o, .module-common.o`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, common])],
+        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o${common ? ', .module-common.o' : ''}`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, ...commonObject])],
         inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
-        outputs: [...modObjects, common],
+        outputs: [...modObjects, ...commonObject],
         delegated: true,
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');
-        const inputs = moduleObjectsOf(object, extmodPrefix(ctx));
+        const inputs = moduleObjectsOf(object, extmodPrefix(ctx), common);
         const t = ctx.toolchain;
         const link = exec(ctx.name, 'LD [M]', ko, [
           ...t.words('LD'), '-r', ...t.words('KBUILD_LDFLAGS'), ...t.words('KBUILD_LDFLAGS_MODULE'), ...t.words('LDFLAGS_MODULE'),

@@ -25,6 +25,7 @@ function names(statements: Statement[]): string[] {
   return statements.map((s) => {
     if (s.kind === 'stage') return `${s.extend ? 'extend' : 'stage'} ${s.name.text}`;
     if (s.kind === 'ordering') return `${s.target.text}:`;
+    if (s.kind === 'kernels') return `kernels ${s.versions.map((v) => v.text).join(' ')}`;
     return `include ${s.path}`;
   });
 }

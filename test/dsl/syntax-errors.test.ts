@@ -40,7 +40,7 @@ test('messages say what was expected and what was found', () => {
   assert.is(only('stage a { use p(k = 1 j = 2) }').message, "expected ',' or ')' after '1' but found 'j'");
   assert.is(only('a: b when A &&\nc: d\n').message, "expected a Kconfig symbol, '!' or '(' after '&&' but found the end of the line");
   assert.is(only('a: b when (A\n').message, "expected ')' after 'A' but found the end of the file");
-  assert.is(only('42: a').message, "expected a statement ('stage', 'extend stage', 'include' or an ordering 'TARGET: PREREQUISITE...') but found '42'");
+  assert.is(only('42: a').message, "expected a statement ('stage', 'extend stage', 'include', 'kernels' or an ordering 'TARGET: PREREQUISITE...') but found '42'");
 });
 
 test('every diagnostic is a syntax error with a range in the file', () => {

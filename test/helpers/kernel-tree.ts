@@ -106,14 +106,15 @@ export function linkOutputs(out: string): string[] {
 
 /**
  * kbuild's link of the tree (after `prepare`, e.g. an edit and a compile phase), saved once: the link
- * outputs plus `extra` files (arch post-link outputs such as arch/x86/boot/compressed/vmlinux.relocs).
+ * outputs plus `extra` files (arch post-link outputs such as arch/x86/boot/compressed/vmlinux.relocs),
+ * with `makeVars` on make's command line (6.1's PAHOLE_FLAGS less -j: its link made deterministic).
  */
-export function kbuildReference(tree: KernelTree, name: string, prepare: () => void = () => {}, extra: string[] = []): string {
+export function kbuildReference(tree: KernelTree, name: string, prepare: () => void = () => {}, extra: string[] = [], makeVars: string[] = []): string {
   const ref = path.join(tree.dir, `ref-${name}`);
   if (fs.existsSync(path.join(ref, '.done'))) return ref;
   restore(tree);
   prepare();
-  run(['make', '-s', `-j${2}`, ...tree.makeArgs, 'vmlinux', 'modules'], { cwd: tree.out });
+  run(['make', '-s', `-j${2}`, ...tree.makeArgs, ...makeVars, 'vmlinux', 'modules'], { cwd: tree.out });
   fs.rmSync(ref, { recursive: true, force: true });
   for (const f of [...linkOutputs(tree.out), ...extra]) {
     fs.mkdirSync(path.dirname(path.join(ref, f)), { recursive: true });

@@ -1,0 +1,5 @@
+// Linux 6.1 (Debian's linux-source-6.1): see kernel-line.ts. 6.1's kbuild passes pahole -j with
+// pahole 1.24, so its reference link is kbuild's made deterministic (PAHOLE_FLAGS less -j).
+import { kernelLineSuite } from './kernel-line.js';
+
+kernelLineSuite('x86_64-reference-6.1', { line: '6.1', modules: 14, firstTemporaryLink: /LD {6}\.tmp_vmlinux\.btf/ });

@@ -1,0 +1,76 @@
+// The end-to-end proof for one kernel line other than 6.12 (kernel.test.ts is 6.12's): kpipe's link
+// of the line's reference tree equals kbuild's own, file for file; a second run runs nothing; after
+// the kernel/panic.c string edit kpipe's incremental link equals kbuild's clean link of the edited
+// tree (restored, edited, compiled, linked: kbuildReference) and reruns no module step.
+// kbuild's link is made deterministic first where it is not (6.1 passes pahole -j with pahole < 1.27):
+// kbuild runs with the tree's PAHOLE_FLAGS less -j, which is what kpipe runs (plugins/btf).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../core/loading/session.js';
+import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+
+const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
+
+interface RunRecord {
+  id: string;
+  stage: string;
+  ran: boolean;
+  reason?: { kind: string };
+  why?: string;
+}
+
+/** Delegated steps are kbuild's own make calls: kbuild decides, and they always run. */
+const own = (s: RunRecord) => s.reason?.kind !== 'delegated';
+
+/** PAHOLE_FLAGS as the tree's kbuild computes them, less pahole's nondeterministic -j. */
+function deterministicPaholeFlags(tree: KernelTree): string {
+  const printed = run(['make', '-s', '--no-print-directory', '-C', tree.out, '-f', 'Makefile', '-f', path.join(PACKAGE_ROOT, 'scripts', 'kpipe-variables.mk'),
+    'kpipe-variables', 'KPIPE_COMMAND=printf "%s" "$(PAHOLE_FLAGS)"']);
+  return printed.split(/\s+/).filter((w) => w !== '' && !/^-j[0-9]*$/.test(w)).join(' ');
+}
+
+export function kernelLineSuite(profile: string, opts: { line: string; modules: number; extra?: string[]; firstTemporaryLink: RegExp }): void {
+  let tree: KernelTree;
+  let reference: string;
+  let editedReference: string;
+  const extra = opts.extra ?? [];
+
+  const lastRun = (): RunRecord[] => (JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] }).steps;
+  const kpipeRun = () => run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+  test.before(() => {
+    tree = prepareTree(profile);
+    restore(tree);
+    const vars = [`PAHOLE_FLAGS=${deterministicPaholeFlags(tree)}`];
+    reference = kbuildReference(tree, 'clean-deterministic', () => {}, extra, vars);
+    editedReference = kbuildReference(tree, 'panic-edit-deterministic', () => withPanicEdit(tree, () => compilePhase(tree)), extra, vars);
+    restore(tree);
+  });
+
+  test(`${opts.line}: kpipe run is byte-identical to kbuild on vmlinux, System.map, every .ko${extra.length ? ` and ${extra.join(', ')}` : ''}`, () => {
+    const output = kpipeRun();
+    assert.match(output, opts.firstTemporaryLink);
+    assert.equal(differences(reference, tree.out, extra), []);
+    const kos = fs.readdirSync(reference, { recursive: true }).filter((f) => String(f).endsWith('.ko'));
+    assert.is(kos.length, opts.modules, 'every module of the reference config');
+  });
+
+  test(`${opts.line}: a second kpipe run runs no step of its own`, () => {
+    kpipeRun();
+    assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => `${s.id}: ${s.why}`), []);
+  });
+
+  test(`${opts.line}: after the panic.c edit the incremental kpipe run equals kbuild's clean link of the edited tree, no module step reruns`, () => {
+    withPanicEdit(tree, () => kpipeRun());
+    assert.equal(differences(editedReference, tree.out, extra), []);
+    const records = lastRun();
+    assert.ok(records.some((s) => s.ran && s.stage === 'vmlinux.unstripped'), 'vmlinux was relinked');
+    const moduleSteps = records.filter((s) => s.stage === 'modules' && own(s));
+    assert.ok(moduleSteps.length >= opts.modules, 'every module is in the plan');
+    assert.equal(moduleSteps.filter((s) => s.ran).map((s) => s.id), []);
+  });
+
+  test.run();
+}
