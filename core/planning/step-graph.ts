@@ -211,10 +211,11 @@ function canonicalStep(step: Step, objtree: string): Step {
     return list.filter((c, k) => list.indexOf(c) === k);
   };
   const commands = step.commands.map((c) => {
-    if (c.action.kind !== 'exec' || (c.action.stdout === undefined && c.action.inPlace === undefined)) return c;
+    if (c.action.kind !== 'exec' || (c.action.stdout === undefined && c.action.inPlace === undefined && c.action.kbuildWrites === undefined)) return c;
     const action = { ...c.action };
     if (action.stdout !== undefined) action.stdout = canonicalPath(action.stdout, objtree);
     if (action.inPlace !== undefined) action.inPlace = canonicalPath(action.inPlace, objtree);
+    if (action.kbuildWrites !== undefined) action.kbuildWrites = action.kbuildWrites.map((p) => canonicalPath(p, objtree));
     return { ...c, action };
   });
   const out: Step = { ...step, commands, inputs: canon(step.inputs), outputs: canon(step.outputs) };
@@ -353,7 +354,8 @@ function checkInPlace(step: Step, objtree: string): Diagnostic[] {
     if (a.kind !== 'exec') return;
     // stdout may also go to a scratch file (`nm -n vmlinux > System.map.nm`, removed after the step).
     const redirectTargets = [...step.outputs, ...(step.scratch ?? [])];
-    for (const [p, allowed] of [[a.inPlace, step.outputs], [a.stdout, redirectTargets]] as const) {
+    const kbuildWrites = (a.kbuildWrites ?? []).map((p) => [p, step.outputs] as const);
+    for (const [p, allowed] of [[a.inPlace, step.outputs], [a.stdout, redirectTargets], ...kbuildWrites] as const) {
       if (p !== undefined && !allowed.includes(p))
         out.push(
           error('invalid-step', `step ${step.id} (plugin ${command.plugin}): ${p} is edited or redirected to but is not an output of the step`, {

@@ -20,7 +20,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { error, KpipeError } from '../diagnostic.js';
 import { absolutePath } from '../paths.js';
 import type { Command, ExecCommand, Step } from '../planning/step.js';
-import { quietLine, stepLabel } from '../planning/step.js';
+import { kbuildWrittenOutputs, quietLine, stepLabel } from '../planning/step.js';
 import { IndexHeap } from '../planning/index-heap.js';
 import type { StepGraph } from '../planning/step-graph.js';
 import { criticalPathLengths, subgraphFor } from '../planning/step-graph.js';
@@ -329,7 +329,9 @@ class Run {
       inputs.push(p, h);
     }
     const previous = this.store.step(step.id);
-    const temps = step.delegated ? undefined : new TempOutputs(step.outputs, this.objtree, this.tag);
+    // kbuild's own commands write their outputs in place (ExecCommand.kbuildWrites): no temporaries for those.
+    const inPlace = kbuildWrittenOutputs(step);
+    const temps = step.delegated ? undefined : new TempOutputs(inPlace.length > 0 ? step.outputs.filter((o) => !inPlace.includes(o)) : step.outputs, this.objtree, this.tag);
     const scratch = step.scratch ?? [];
     for (const o of step.outputs) this.makeDir(path.dirname(absolutePath(o, this.objtree)));
     if (temps) {
@@ -347,7 +349,7 @@ class Run {
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
-      return (end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0));
+      return (end = this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0));
     } finally {
       deadline.dispose();
       for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
@@ -423,8 +425,11 @@ class Run {
 
     const display = displayCommand(action, this.opts.srctree);
     // kbuild prints `CC init/version-timestamp.o` only when it compiles: a delegated step's quiet line
-    // waits until we know whether kbuild changed anything (see announceDelegated).
-    if (!(step.delegated && this.opts.verbosity === 'normal')) this.progress.command(step, command, display);
+    // waits until we know whether kbuild changed anything (see announceDelegated), and so does a
+    // kbuild command's within a step.
+    const holdLine = (step.delegated || action.kbuildWrites !== undefined) && this.opts.verbosity === 'normal';
+    if (!holdLine) this.progress.command(step, command, display);
+    const before = action.kbuildWrites?.map((o) => this.probe.hash(o));
     let cwd = this.objtree;
     if (action.cwd === 'srctree') {
       if (!this.opts.srctree) return { kind: 'failed', diagnostic: this.stepError(step, command, 'runs in the source tree, but no source tree is known') };
@@ -434,12 +439,17 @@ class Run {
       // Never let an in-place tool work on the file a previous run left: that is seed 002's bug.
       return { kind: 'failed', diagnostic: this.stepError(step, command, `edits ${action.inPlace} in place, but no earlier command of the step wrote it`) };
     }
-    const argv = temps ? temps.substitute(action.argv, cwd) : action.argv;
+    const argv = temps && !action.kbuildWrites ? temps.substitute(action.argv, cwd) : action.argv;
     const stdoutFile = action.stdout === undefined ? undefined : temps ? temps.resolve(action.stdout) : absolutePath(action.stdout, this.objtree);
     const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, signal);
     if (this.interrupted) return { kind: 'interrupted' };
     if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
+    }
+    if (before && action.kbuildWrites) {
+      for (const o of action.kbuildWrites) this.probe.forget(o);
+      const changed = action.kbuildWrites.some((o, k) => this.probe.hash(o) !== before[k]);
+      if (changed && holdLine && command.label) this.progress.note(quietLine(command.label));
     }
     // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
     if (outcome.output !== '' && !action.quietOnSuccess) this.progress.output(outcome.output);
@@ -453,21 +463,31 @@ class Run {
     return extra ? { ...this.baseEnv, ...extra } : this.baseEnv;
   }
 
-  /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */
-  private putInPlace(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {
+  /**
+   * Hashes the temporaries, renames them over the outputs, then (and only then) records the step.
+   * `inPlace`: outputs kbuild commands of the step wrote in place, hashed where they are.
+   */
+  private putInPlace(step: Step, temps: TempOutputs, inPlace: readonly string[], inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {
     const fresh: [string, FileRecord][] = [];
+    const kbuildHashes = new Map<string, string>();
+    for (const o of inPlace) {
+      const h = this.probe.hash(o);
+      if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `kbuild succeeded but did not write ${o}`) };
+      kbuildHashes.set(o, h);
+    }
     for (const o of step.outputs) {
+      if (kbuildHashes.has(o)) continue;
       const rec = hashAndStat(temps.tempAbsolute(o));
       if (!rec) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `its commands succeeded but did not write ${o}`) };
       // kpipe wrote it a moment ago: the racy-stat caution is for files others write.
       fresh.push([o, { ...rec, trusted: true }]);
     }
-    for (const o of step.outputs) fs.renameSync(temps.tempAbsolute(o), absolutePath(o, this.objtree));
+    for (const [o] of fresh) fs.renameSync(temps.tempAbsolute(o), absolutePath(o, this.objtree));
+    for (const [o, rec] of fresh) this.probe.wrote(o, rec);
+    // In the step's order, as the up-to-date rule looks them up.
     const outputs: string[] = [];
-    for (const [o, rec] of fresh) {
-      this.probe.wrote(o, rec);
-      outputs.push(o, rec.hash);
-    }
+    const freshHash = new Map(fresh.map(([o, rec]) => [o, rec.hash]));
+    for (const o of step.outputs) outputs.push(o, kbuildHashes.get(o) ?? freshHash.get(o)!);
     this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, [], this.tag);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
   }
