@@ -11,6 +11,7 @@ import { runSteps } from '../running/executor.js';
 import { interruptOnSignals } from '../running/interrupt.js';
 import { cleanOutputs } from '../running/clean.js';
 import { exportNinja } from '../reports/ninja-export.js';
+import { subgraphFor } from '../planning/step-graph.js';
 import { describeReason, explainWhy } from '../state/up-to-date.js';
 import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
@@ -39,6 +40,13 @@ function kbuildVariables(session: Session): Record<string, string> {
  */
 export async function runCommand(first: Session, args: CliArgs): Promise<number> {
   const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
+  // A misspelt target is bad usage, said before kbuild's compile runs; only a tree not yet compiled
+  // (whose modules the first plan cannot know) leaves it to the plan made after the compile.
+  if (args.positionals.length > 0) {
+    const unknown = subgraphFor(first.stepGraph, targetsOf(first, args.positionals)).diagnostics;
+    const compiled = first.stepGraph.steps.filter((s) => s.replan).every((s) => s.outputs.every((o) => fs.existsSync(path.resolve(first.stepGraph.objtree, o))));
+    if (unknown.length > 0 && compiled) throw new KpipeError(unknown, 2);
+  }
   if (replanStages.length > 0) {
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
     const status = await runOnce(first, args, outputs);
@@ -69,7 +77,8 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       signal: interruption.signal,
       ...(targets ? { targets } : {}),
     });
-    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1, session.sources);
+    // Bad targets are bad usage (2); a failed step is 1.
+    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
     return result.exitCode;
   } finally {
     interruption.dispose();

@@ -4,6 +4,7 @@
 // steps and plugins involved, because the plugins that made the steps never see one another.
 import { IndexHeap } from './index-heap.js';
 import type { Diagnostic } from '../diagnostic.js';
+import { suggest } from '../suggest.js';
 import { error } from '../diagnostic.js';
 import path from 'node:path';
 import { canonicalFast as canonicalPath } from '../canonical-fast.js';
@@ -126,9 +127,11 @@ export function subgraphFor(graph: StepGraph, targets: readonly string[]): { gra
   for (const target of targets) {
     const i = graph.index.get(target) ?? graph.producer.get(canonicalPath(target, graph.objtree));
     if (i === undefined) {
+      const stages = [...new Set(graph.steps.map((s) => s.stage))];
+      const guess = suggest(target, [...stages, ...graph.producer.keys()]);
       diagnostics.push(
         error('unknown-target', `no step produces '${target}'`, {
-          hint: 'a target is an output of the plan (`kpipe explain` lists them) or a step id',
+          hint: `${guess ? `did you mean '${guess}'? ` : ''}a target is a stage (${stages.join(', ')}), an output of the plan (\`kpipe explain\` lists them) or a step id`,
         }),
       );
     } else stack.push(i);
