@@ -24,7 +24,8 @@ import { kbuildWrittenOutputs, quietLine, stepLabel } from '../planning/step.js'
 import { IndexHeap } from '../planning/index-heap.js';
 import type { StepGraph } from '../planning/step-graph.js';
 import { criticalPathLengths, subgraphFor } from '../planning/step-graph.js';
-import type { Reason } from '../state/up-to-date.js';
+import type { IdentityOptions, Reason } from '../state/up-to-date.js';
+import { commandFingerprint } from '../state/command-fingerprint.js';
 import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
@@ -169,6 +170,8 @@ class Run {
   private readonly madeDirs = new Set<string>();
   private readonly identities = new Map<string, string>();
   private readonly identityContext: ReturnType<typeof runContext>;
+  /** What the identity and the fingerprint of every step are made from, besides the step. */
+  private readonly commandOptions: IdentityOptions;
   private readonly tempListings = new Map<string, Map<string, string[]>>();
   private running = 0;
   private stopping = false;
@@ -189,7 +192,8 @@ class Run {
     this.outcomes = new Array(this.n);
     this.durations = new Float64Array(this.n);
     this.probe = new FileProbe(objtree, store);
-    this.identityContext = runContext({ ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) });
+    this.commandOptions = { ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) };
+    this.identityContext = runContext(this.commandOptions);
     this.runner = opts.runner ?? new SpawnRunner();
     this.queue = new IndexHeap((a, b) => {
       // Longest remaining chain first; among equals, plan order.
@@ -250,7 +254,7 @@ class Run {
 
   private decideStep(i: number): void {
     const step = this.steps[i]!;
-    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe);
+    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe, undefined, this.commandOptions);
     this.reasons[i] = reason;
     if (reason.kind === 'up-to-date') {
       this.complete(i, 'up-to-date');
@@ -488,7 +492,7 @@ class Run {
     const outputs: string[] = [];
     const freshHash = new Map(fresh.map(([o, rec]) => [o, rec.hash]));
     for (const o of step.outputs) outputs.push(o, kbuildHashes.get(o) ?? freshHash.get(o)!);
-    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, [], this.tag);
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs), fingerprint: commandFingerprint(step, this.commandOptions) }, [], this.tag);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
   }
 
@@ -501,7 +505,7 @@ class Run {
       if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `kbuild succeeded but did not write ${o}`) };
       outputs.push(o, h);
     }
-    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, []);
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs), fingerprint: commandFingerprint(step, this.commandOptions) }, []);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
   }
 

@@ -14,11 +14,13 @@ import type { StepGraph } from '../planning/step-graph.js';
 import type { StepRecord } from './state-store.js';
 import { StateStore } from './state-store.js';
 import { FileProbe } from './file-probe.js';
+import { describeCommandChange } from './command-fingerprint.js';
 
 export type Reason =
   /** No record of a successful run. */
   | { kind: 'new' }
-  | { kind: 'command-changed' }
+  /** `change`: what differs, when the record's fingerprint can tell (core/state/command-fingerprint.ts). */
+  | { kind: 'command-changed'; change?: string }
   | { kind: 'input-changed'; path: string }
   /** Cannot run: an input does not exist (and no step of this run made it). */
   | { kind: 'input-missing'; path: string }
@@ -43,7 +45,7 @@ export function describeReason(reason: Reason): string {
     case 'new':
       return 'never ran';
     case 'command-changed':
-      return 'command changed';
+      return reason.change ? `command changed: ${reason.change}` : 'command changed';
     case 'input-changed':
       return `input ${reason.path} changed`;
     case 'input-missing':
@@ -136,12 +138,17 @@ export function decide(
   record: StepRecord | undefined,
   probe: FileProbe,
   unsettled?: ReadonlySet<string>,
+  /** The run's environment and source tree, to say what changed in a changed command. */
+  commandOptions?: IdentityOptions,
 ): Reason {
   const settled = (p: string) => unsettled === undefined || !unsettled.has(p);
   for (const p of step.inputs) if (settled(p) && !probe.exists(p)) return { kind: 'input-missing', path: p };
   if (step.delegated) return { kind: 'delegated' };
   if (!record) return { kind: 'new' };
-  if (record.command !== identity) return { kind: 'command-changed' };
+  if (record.command !== identity) {
+    const change = record.fingerprint !== undefined && commandOptions ? describeCommandChange(step, commandOptions, record.fingerprint) : undefined;
+    return change ? { kind: 'command-changed', change } : { kind: 'command-changed' };
+  }
   for (const p of step.outputs) if (!probe.exists(p)) return { kind: 'output-missing', path: p };
   for (let k = 0; k < step.inputs.length; k++) {
     const p = step.inputs[k]!;
@@ -183,7 +190,7 @@ export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, op
         first ??= { kind: 'waits-for', step: dep.id, path: p };
       }
     }
-    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled);
+    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts);
     if (reason.kind === 'up-to-date' && first) reason = first;
     if (reason.kind !== 'up-to-date') mayChange[i] = 1;
     reasons.set(step.id, reason);

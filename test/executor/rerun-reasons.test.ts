@@ -38,6 +38,25 @@ test('up-to-date: a second run runs nothing and prints nothing', async () => {
   assert.equal(r.log!.counts, { total: 2, ran: 0, upToDate: 2, failed: 0 });
 });
 
+test('command-changed says which argv word, environment variable or builtin argument differs', async () => {
+  const why = () => Object.fromEntries(t.lastRun().steps.map((s) => [s.id, s.why]));
+  await t.run(chain(t), { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  const steps = chain(t);
+  (steps[0]!.commands[0]!.action as { argv: string[] }).argv[1] = 'A2';
+  await t.run(steps, { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  assert.is(why().A, "command changed: word 2 is now 'A2' in the argv of gen (GEN a.out)");
+  (steps[1]!.commands[0]!.action as { argv: string[] }).argv.splice(2, 0, '-j');
+  await t.run(steps, { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  assert.is(why().B, "command changed: 1 word '-j' added at word 3 in the argv of gen (GEN b.out)");
+  await t.run(steps, {});
+  assert.is(why().A, 'command changed: environment variable KBUILD_BUILD_TIMESTAMP is no longer set');
+  const copy = (arg: string) => [step('C', ['a.src'], ['c.out'], [cmd('CP', 'c.out', { kind: 'builtin', name: 'copy', args: ['a.src', arg] })])];
+  await t.run(copy('c.out'));
+  fs.mkdirSync(path.join(t.dir, 'sub'));
+  await t.run([step('C', ['a.src'], ['sub/c.out'], [cmd('CP', 'c.out', { kind: 'builtin', name: 'copy', args: ['a.src', 'sub/c.out'] })])]);
+  assert.match(why().C ?? '', /^command changed: word 3 is now 'sub\/c\.out' in builtin copy's arguments \(CP c\.out\)$/);
+});
+
 test('command-changed: a different argv reruns the step', async () => {
   await t.run(chain(t));
   t.resetRuns();
