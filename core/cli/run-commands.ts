@@ -12,6 +12,8 @@ import { interruptOnSignals } from '../running/interrupt.js';
 import { cleanOutputs } from '../running/clean.js';
 import { exportNinja } from '../reports/ninja-export.js';
 import { subgraphFor } from '../planning/step-graph.js';
+import type { Step } from '../planning/step.js';
+import { kbuildDryRun } from '../running/kbuild-dry-run.js';
 import { describeReason, explainWhy } from '../state/up-to-date.js';
 import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
@@ -126,6 +128,9 @@ export async function builtinCommand(words: readonly string[], cwd: string): Pro
 
 export function whyMap(session: Session): Map<string, string> {
   if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
-  const reasons = explainWhy(session.stepGraph, session.objtree, { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) }, session.stateDir);
+  const env = kbuildVariables(session);
+  const objtree = session.objtree;
+  const dryRun = (step: Step) => kbuildDryRun(step, { objtree, env, ...(session.srctree ? { srctree: session.srctree } : {}) });
+  const reasons = explainWhy(session.stepGraph, objtree, { env, ...(session.srctree ? { srctree: session.srctree } : {}) }, session.stateDir, dryRun);
   return new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
 }

@@ -52,12 +52,18 @@ export function explainText(session: Session, opts: ExplainOptions): string {
       out.push(`  [${stage}]`);
     }
     const why = opts.why?.get(step.id);
+    const first = step.commands.findIndex((c) => c.label);
+    // A step with no quiet line of its own (kbuild-mtime's) is still a step: shown by its id, as
+    // `kpipe graph` and last-run.json show it.
+    if (first < 0) out.push(`${`  -       ${step.id}`.padEnd(44)} ${[step.plugin, step.commands[0]?.note, 'no quiet line, as in kbuild', why ? `why: ${why}` : undefined].filter(Boolean).join('; ')}`);
     step.commands.forEach((command, i) => {
       if (!command.label && !opts.verbose) return;
       const line = command.label ? quietLine(command.label) : '          ...';
       // On-request steps (bzImage) are made only when named: `kpipe run bzImage`.
-      const onRequest = i === 0 && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
-      const notes = [command.plugin, command.note, onRequest, i === 0 && why ? `why: ${why}` : undefined].filter(Boolean).join('; ');
+      const onRequest = i === first && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
+      // Every quiet line gets its reason; a later command of a step runs exactly when its first does.
+      const because = !why || !command.label ? undefined : i === first ? `why: ${why}` : `why: with ${quietLine(step.commands[first]!.label!).trim().replace(/\s+/, ' ')}: ${why}`;
+      const notes = [command.plugin, command.note, onRequest, because].filter(Boolean).join('; ');
       out.push(`${line.padEnd(44)} ${notes}`);
       if (opts.verbose) out.push(`      ${renderAction(command)}`);
     });

@@ -27,10 +27,16 @@ export type Reason =
   | { kind: 'output-missing'; path: string }
   /** The output's content is not what kpipe wrote: changed behind kpipe's back. */
   | { kind: 'output-modified'; path: string }
-  /** kbuild's own command (`make -f scripts/Makefile.build ...`): always run, kbuild decides. */
-  | { kind: 'delegated' }
-  /** Prediction only (explain): up to date now, but depends on `step`, which will run first. */
-  | { kind: 'waits-for'; step: string; path: string }
+  /**
+   * kbuild's own command (`make -f scripts/Makefile.build ...`): always run, kbuild decides. `dryRun`
+   * (explain only): what kbuild's `make -n` said it would do.
+   */
+  | { kind: 'delegated'; dryRun?: 'nothing-to-do' | 'would-run' }
+  /**
+   * Prediction only (explain): up to date unless `step`, which runs first, changes `path`. `kbuild`:
+   * that step is kbuild's, whose decision kpipe cannot know beforehand (the compile stage).
+   */
+  | { kind: 'waits-for'; step: string; path: string; kbuild?: boolean }
   | { kind: 'up-to-date' };
 
 export type ReasonKind = Reason['kind'];
@@ -55,9 +61,13 @@ export function describeReason(reason: Reason): string {
     case 'output-modified':
       return `output ${reason.path} was changed outside kpipe`;
     case 'delegated':
+      if (reason.dryRun === 'nothing-to-do') return 'delegated to kbuild, which has nothing to do (make -n)';
+      if (reason.dryRun === 'would-run') return 'delegated to kbuild, which would run it (make -n)';
       return 'delegated to kbuild, which decides';
     case 'waits-for':
-      return `waits for ${reason.step}; may rerun if ${reason.path} changes`;
+      return reason.kbuild
+        ? `kbuild decides ${reason.step} first; up to date if it leaves ${reason.path} as it is`
+        : `waits for ${reason.step}, which runs first; reruns only if ${reason.path} comes out different`;
     case 'up-to-date':
       return 'up to date';
   }
@@ -173,7 +183,14 @@ function recordedHash(flat: readonly string[], p: string, k: number): string | u
  * reading an output of a step that must run is reported as `waits-for` that step (it reruns only if
  * the output comes out different), unless it must run for a reason of its own.
  */
-export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, opts: IdentityOptions = {}, stateDir = objtree): Map<string, Reason> {
+export function explainWhy(
+  graph: StepGraph,
+  objtree: string = graph.objtree,
+  opts: IdentityOptions = {},
+  stateDir = objtree,
+  /** For a step delegated to kbuild: what kbuild would do (core/running/kbuild-dry-run.ts). */
+  dryRun?: (step: Step) => 'nothing-to-do' | 'would-run' | undefined,
+): Map<string, Reason> {
   const store = StateStore.load(stateDir);
   const probe = new FileProbe(objtree, store);
   const reasons = new Map<string, Reason>();
@@ -187,12 +204,19 @@ export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, op
       for (const p of step.inputs) {
         if (!dep.outputs.includes(p)) continue;
         unsettled.add(p);
-        first ??= { kind: 'waits-for', step: dep.id, path: p };
+        first ??= { kind: 'waits-for', step: dep.id, path: p, ...(dep.delegated && (reasons.get(dep.id) as { dryRun?: string } | undefined)?.dryRun === undefined ? { kbuild: true } : {}) };
       }
     }
     let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts);
+    if (reason.kind === 'delegated' && dryRun && unsettled.size === 0) {
+      // Its inputs are settled, so what kbuild says now is what it will do in the run.
+      const answer = dryRun(step);
+      if (answer) reason = { kind: 'delegated', dryRun: answer };
+    }
     if (reason.kind === 'up-to-date' && first) reason = first;
-    if (reason.kind !== 'up-to-date') mayChange[i] = 1;
+    // kbuild with nothing to do leaves its outputs as they are: its dependents are decided on them.
+    const settles = reason.kind === 'up-to-date' || (reason.kind === 'delegated' && reason.dryRun === 'nothing-to-do');
+    if (!settles) mayChange[i] = 1;
     reasons.set(step.id, reason);
   });
   return reasons;

@@ -32,6 +32,7 @@ export const linkPlugin: KpipePlugin = {
       // vmlinux on every run. It is the first link's first command instead (LinkBase.prelude).
       const versionTimestamp = kbuildMake(ctx, 'CC', 'init/version-timestamp.o', ['$(srctree)/scripts/Makefile.build', 'obj=init']);
       if (versionTimestamp.action.kind === 'exec') versionTimestamp.action.kbuildWrites = ['init/version-timestamp.o'];
+      versionTimestamp.note = 'delegated to kbuild, by the first link: compiled only when it relinks';
       const lds = toolchain.value('KBUILD_LDS');
       const libraries = useVmlinuxO ? [] : toolchain.words('KBUILD_VMLINUX_LIBS');
       const { final } = runLinkSession(hooks, builder, {

@@ -150,6 +150,12 @@ test('--format json: one link .tmp_vmlinux1 serves both BTF and kallsyms (with D
   assert.ok(link2.argv?.includes('--strip-debug'), JSON.stringify(link2));
 });
 
+test('a step with no quiet line of its own (the hand-off) is listed by its id, as graph and last-run.json name it', () => {
+  const r = kpipe(['explain', '--profile', 'x86_64-reference']);
+  assertExit(r, 0);
+  assert.match(r.stdout, /^ {2}\[handoff\]\n {2}- {7}handoff:mtime-order +kbuild-mtime; /m, r.stdout);
+});
+
 test('--format json agrees with the text on the vmlinux: modules ordering', () => {
   const after = (j: JsonExplain) => j.stages.find((s) => s.name === 'vmlinux')!.after.find((a) => a.stage === 'modules')!;
   assert.is(after(jsonOf('x86_64-reference')).active, false);

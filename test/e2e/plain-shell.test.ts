@@ -93,6 +93,17 @@ test('a no-op runs nothing: no step of its own, no quiet line', () => {
   assert.equal(quietLines(output), []);
 });
 
+test('explain --why --skip compile on that up-to-date tree: every quiet line has its reason, and all say nothing will run', () => {
+  const text = kpipe('explain', '-C', tree.out, '--why', '--skip', 'compile');
+  const lines = text.slice(text.indexOf('steps, in run order:')).split('\n').filter((l) => /^ {2}\S/.test(l) && !/^ {2}\[/.test(l));
+  assert.ok(lines.length > 30, text);
+  const unexplained = lines.filter((l) => !/why: /.test(l) && !/only on request/.test(l));
+  assert.equal(unexplained, [], 'every quiet line says why');
+  const running = lines.filter((l) => /why: /.test(l) && !/why: (with [^:]+: )?(up to date|delegated to kbuild, which has nothing to do|delegated to kbuild, which decides)/.test(l));
+  assert.equal(running, [], 'nothing is predicted to run');
+  assert.match(text, /^ {2}- {7}handoff:mtime-order /m, 'the handoff step is shown, as in graph and last-run.json');
+});
+
 test('after a kernel/panic.c edit: vmlinux relinked once with a fresh timestamp, no module step runs', () => {
   // `Linux version 6.12.117 (user@host) (gcc ...) #N SMP <date>`: the build number and the date.
   const banner = () => /Linux version [^\0]*#\d+[^\0]*/.exec(fs.readFileSync(path.join(tree.out, 'vmlinux')).toString('latin1'))?.[0];
