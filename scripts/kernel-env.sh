@@ -11,9 +11,10 @@ export ARCH=${ARCH:-x86_64}
 
 # What building any of the three lines takes (DESIGN.md sections 4 and 6); the sources themselves come
 # from scripts/kernel-source.sh.
+KERNEL_DEPS="dwarves flex bison bc libelf-dev libssl-dev cpio"
 kernel_deps() {
   local missing=()
-  for p in dwarves flex bison bc libelf-dev libssl-dev cpio; do
+  for p in $KERNEL_DEPS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -118,14 +118,18 @@ test('after a kernel/panic.c edit: vmlinux relinked once with a fresh timestamp,
   assert.equal(lines.filter((l) => /^ {2}CC {6}init\/version-timestamp\.o$/.test(l)).length, 1, 'compiled once, within the link');
   assert.ok(build !== undefined && banner() !== build, `a new build number and date, as kbuild gives every relink: ${banner()}`);
   const modules = lastRun().filter((s) => s.stage === 'modules' && s.reason?.kind !== 'delegated');
-  assert.ok(modules.length >= 14, 'the 14 modules are in the plan');
-  assert.equal(modules.filter((s) => s.ran).map((s) => `${s.id}: ${s.why}`), [], 'no module step reran');
+  const reran = modules.filter((s) => s.ran).map((s) => `${s.id}: ${s.why}`);
   // And then nothing, by kpipe or by kbuild.
   assert.equal(quietLines(kpipe('run', '-C', tree.out, '--skip', 'compile', '-j2')), []);
   assert.equal(ranOwn(), []);
   const images = fingerprint(['vmlinux', 'System.map']);
   assert.equal(quietLines(plain(['make', '-C', tree.out, '-j2', 'ARCH=x86_64', 'vmlinux', 'modules'])).filter((l) => /^ {2}(LD|BTF|CC|KSYMS|NM)/.test(l)), [], "kbuild's no-op after kpipe");
   assert.equal(fingerprint(['vmlinux', 'System.map']), images);
+  // Last, so that the rest is checked even when this fails: module BTF needs vmlinux's BTF to come
+  // out the same, which pahole's -j (6.12's Makefile.btf adds it without KBUILD_BUILD_TIMESTAMP)
+  // does not promise with pahole < 1.27.
+  assert.ok(modules.length >= 14, 'the 14 modules are in the plan');
+  assert.equal(reran, [], 'no module step reran');
 });
 
 test.after(() => restore(tree));
