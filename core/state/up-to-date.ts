@@ -204,7 +204,10 @@ export function explainWhy(
       for (const p of step.inputs) {
         if (!dep.outputs.includes(p)) continue;
         unsettled.add(p);
-        first ??= { kind: 'waits-for', step: dep.id, path: p, ...(dep.delegated && (reasons.get(dep.id) as { dryRun?: string } | undefined)?.dryRun === undefined ? { kbuild: true } : {}) };
+        // A step kbuild decides without having been asked (the compile stage): kpipe cannot know.
+        const asked = reasons.get(dep.id);
+        const kbuild = dep.delegated === true && !(asked?.kind === 'delegated' && asked.dryRun !== undefined);
+        first ??= { kind: 'waits-for', step: dep.id, path: p, ...(kbuild ? { kbuild: true } : {}) };
       }
     }
     let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts);
