@@ -44,9 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const session = await openSession(sessionOptions(args));
     // install and verify-modules read what a run made; the plan's warnings are about running it.
-    // explain's text ends with them itself: printed once, not at the top and again at the bottom.
-    const explainsWarnings = args.command === 'explain' && args.format === 'text';
-    if (args.command !== 'install' && args.command !== 'verify-modules' && !explainsWarnings) printWarnings(session.warnings, session);
+    // Printed here once, on stderr, for every command (explain's text no longer repeats them).
+    if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
       case 'explain':
         return explain(session, args);

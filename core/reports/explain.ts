@@ -69,7 +69,7 @@ export function explainText(session: Session, opts: ExplainOptions): string {
       if (opts.verbose) out.push(`      ${renderAction(command)}`);
     });
   }
-  for (const w of session.warnings) out.push('', `warning: ${w.plugin ? `[${w.plugin}] ` : ''}${w.message}`);
+  // The plan's warnings are printed once, on stderr, by the command line (core/cli/main.ts).
   return out.join('\n') + '\n';
 }
 

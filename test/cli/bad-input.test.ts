@@ -139,7 +139,7 @@ test('a misspelt target: exit 2 with a suggestion, in explain and in run alike',
   assert.match(r.stderr, /no step produces 'vmlinx'\n\s+= hint: did you mean 'vmlinux'\?/, r.stderr);
 });
 
-test('explain prints a plan warning once (at the end of its text), not also on stderr', () => {
+test('explain prints a plan warning once (on stderr), not also at the end of its text', () => {
   const r = kpipe(['explain', '--profile', 'x86_64-reference', '--set', 'DEBUG_INFO_BTF=n']);
   assertExit(r, 0);
   assert.equal((r.stdout + r.stderr).match(/skipping BTF for modules/g)?.length, 1, show(r));
