@@ -64,7 +64,7 @@ function checkArchName(arch: string, srctree: string | undefined): void {
   const where = srctree ? `the source tree ${srctree} has no arch/${srcarchOf(arch)}` : `kbuild has no architecture '${arch}'`;
   throw new KpipeError([
     error('unknown-arch', `ARCH=${arch}: ${where}`, {
-      hint: `${guess ? `did you mean ARCH=${guess}? ` : ''}its architectures: ${known.join(', ')} (and ${ARCH_ALIASES.join(', ')})`,
+      hint: `${guess ? `did you mean ARCH=${guess}? ` : ''}${dirs ? 'its' : "kbuild's"} architectures: ${known.join(', ')} (and ${ARCH_ALIASES.join(', ')})`,
     }),
   ]);
 }
