@@ -7,8 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 profile=${1:-x86_64-reference}
 "$here/scripts/install-deps.sh"
 dir=$("$here/scripts/prepare-kernel.sh" "$profile")
-. "$here/scripts/kernel-env.sh"
-"$here/bin/kpipe.js" run -C "$dir/out"
+# As a kernel engineer would, in a plain shell: no KBUILD_BUILD_* and no ARCH (kpipe reads the tree's).
+env -u KBUILD_BUILD_VERSION -u KBUILD_BUILD_TIMESTAMP -u KBUILD_BUILD_USER -u KBUILD_BUILD_HOST -u ARCH \
+  "$here/bin/kpipe.js" run -C "$dir/out"
 echo
 echo "kpipe linked the kernel in $dir/out:"
 ls -l "$dir/out/vmlinux" "$dir/out/System.map"

@@ -2,9 +2,18 @@
 # Debian packages kpipe's tests and demo need on a fresh machine: the kernel source and what building
 # it takes (DESIGN.md section 4), ninja for the export test, and Graphviz's dot for `kpipe graph`'s SVG
 # (its test checks the SVG when dot is there). Installs only what is missing.
+#   scripts/install-deps.sh --list   prints every package it may install, one a line (the README's
+#                                    list is checked against it: test/cli/readme.test.ts)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/kernel-env.sh"
+if [ "${1:-}" = --list ]; then
+  # The demo's kernel source (scripts/kernel-source.sh: Debian's package of the 6.12 line), what
+  # building it takes, then the tools below, then the riscv suite's cross compiler.
+  cross=$("$here/scripts/cross-tree.sh" --env riscv64-relocatable | sed -n 's/.*CROSS_COMPILE=\(.*\)-$/\1/p')
+  printf '%s\n' linux-source-6.12 $KERNEL_DEPS ninja-build graphviz qemu-system-x86 bpftool "gcc-$cross"
+  exit 0
+fi
 kernel_deps
 if ! command -v ninja >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build >/dev/null

@@ -11,9 +11,10 @@ export ARCH=${ARCH:-x86_64}
 
 # What building any of the three lines takes (DESIGN.md sections 4 and 6); the sources themselves come
 # from scripts/kernel-source.sh.
+KERNEL_DEPS="dwarves flex bison bc libelf-dev libssl-dev cpio"
 kernel_deps() {
   local missing=()
-  for p in dwarves flex bison bc libelf-dev libssl-dev cpio; do
+  for p in $KERNEL_DEPS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -49,4 +50,31 @@ kernel_source() {
     rm -rf "$src" && mv "$src.tmp" "$src" && touch "$src/.unpacked"
   fi
   echo "$src"
+}
+
+# kbuild's compile with signs of life (issue 17: a 15-minute compile used to print one line): on a
+# terminal kbuild's own quiet lines (`  CC      init/main.o`); elsewhere (CI, a pipe) make stays
+# silent and a line every $KPIPE_PROGRESS_SECONDS (default 30) says how far it got. All on stderr.
+#   make_with_progress OUTDIR MAKE-ARGS...
+make_with_progress() {
+  local out=$1 start=$SECONDS ticker status=0
+  shift
+  if [ -t 2 ]; then
+    make "$@" >&2 || return
+    return 0
+  fi
+  # The sleep is killed with the ticker, so no orphan keeps the caller's pipes open.
+  (
+    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep "${KPIPE_PROGRESS_SECONDS:-30}" & nap=$!
+      wait "$nap"
+      echo "prepare-kernel: still compiling: $(find "$out" -name '*.o' 2>/dev/null | wc -l) objects so far, $((SECONDS - start)) s" >&2
+    done
+  ) >/dev/null &
+  ticker=$!
+  make -s "$@" >&2 || status=$?
+  kill "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null
+  return "$status"
 }

@@ -42,7 +42,7 @@ if [ ! -f "$dir/.prepared" ]; then
   rm -rf "$dir" && mkdir -p "$dir/out"
   cp "$config" "$dir/out/.config"
   make -s -C "$src" O="$dir/out" olddefconfig >&2
-  make -s -C "$src" O="$dir/out" -j"$(nproc)" KBUILD_MODULES=1 vmlinux_o modpost >&2
+  make_with_progress "$dir/out" -C "$src" O="$dir/out" -j"$(nproc)" KBUILD_MODULES=1 vmlinux_o modpost
   # The link stage's own tools, so neither kbuild nor kpipe builds them during a timed link.
   make -s -C "$src" O="$dir/out" -j"$(nproc)" scripts >&2
   cp -a "$dir/out" "$dir/pristine"

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { error, KpipeError } from '../diagnostic.js';
 import type { CacheFlags } from '../cache/cache-config.js';
+import { suggest } from '../suggest.js';
 
 export interface CliArgs {
   command: string;
@@ -77,7 +78,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new KpipeError([error('usage', (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''), { hint: 'see `kpipe --help`' })]);
+    throw new KpipeError([optionError(e as Error & { code?: string })]);
   }
   const v = parsed.values;
   const assignments: Record<string, string> = {};
@@ -145,6 +146,23 @@ function cacheFlags(v: { cache?: boolean; 'no-cache'?: boolean; 'cache-dir'?: st
   if (v['remote-cache-mode'] !== undefined) flags.remoteCacheMode = v['remote-cache-mode'];
   if (v['remote-header'] !== undefined) flags.remoteHeaders = v['remote-header'];
   return flags;
+}
+
+/** Node's parseArgs messages in kpipe's words: the option as typed, and "did you mean" for a misspelling. */
+function optionError(e: Error & { code?: string }): ReturnType<typeof error> {
+  const spellings = Object.entries(OPTIONS).flatMap(([name, o]) => [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])]);
+  const unknown = /^Unknown option '([^']+)'/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) {
+    const guess = unknown.startsWith('--') ? suggest(unknown, spellings.filter((w) => w.startsWith('--'))) : undefined;
+    return error('usage', `unknown option ${unknown}`, { hint: `${guess ? `did you mean ${guess}? ` : ''}see \`kpipe --help\`; a target starting with '-' goes after '--'` });
+  }
+  const m = /^Option '((?:-\w, )?--([\w-]+))/.exec(e.message);
+  const option = m?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
+    const takesValue = (OPTIONS as Record<string, { type: string }>)[m![2]!]?.type === 'string';
+    return error('usage', takesValue ? `option ${option} needs a value` : `option ${option} takes no value`, { hint: 'see `kpipe --help`' });
+  }
+  return error('usage', e.message.replace(/^TypeError \[[A-Z_]+\]: /, ''), { hint: 'see `kpipe --help`' });
 }
 
 export const HELP = `kpipe: the Linux kernel's final link as a declarative pipeline

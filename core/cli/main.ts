@@ -55,6 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const session = await openSession({ ...sessionOptions(args), lastRun });
     if (session.fromLastRun && !args.quiet) process.stderr.write(`kpipe ${args.command}: as the tree's last run: ${session.fromLastRun}\n`);
     // install and verify-modules read what a run made; the plan's warnings are about running it.
+    // Printed here once, on stderr, for every command (explain's text no longer repeats them).
     if (args.command !== 'install' && args.command !== 'verify-modules') printWarnings(session.warnings, session);
     switch (args.command) {
       case 'explain':

@@ -11,6 +11,9 @@ import { runSteps } from '../running/executor.js';
 import { interruptOnSignals } from '../running/interrupt.js';
 import { cleanOutputs } from '../running/clean.js';
 import { exportNinja } from '../reports/ninja-export.js';
+import { subgraphFor } from '../planning/step-graph.js';
+import type { Step } from '../planning/step.js';
+import { kbuildDryRun } from '../running/kbuild-dry-run.js';
 import { describeReason, explainWhy } from '../state/up-to-date.js';
 import { runBuiltinStandalone } from '../running/builtins.js';
 import { registerPluginBuiltins } from '../../plugins/builtin.js';
@@ -104,6 +107,13 @@ async function removeStaleOutputs(session: Session, args: CliArgs): Promise<void
 
 async function runStages(first: Session, args: CliArgs, cache: StepCache | undefined): Promise<{ status: number; last: Session }> {
   const replanStages = [...new Set(first.stepGraph.steps.filter((s) => s.replan).map((s) => s.stage))];
+  // A misspelt target is bad usage, said before kbuild's compile runs; only a tree not yet compiled
+  // (whose modules the first plan cannot know) leaves it to the plan made after the compile.
+  if (args.positionals.length > 0) {
+    const unknown = subgraphFor(first.stepGraph, targetsOf(first, args.positionals)).diagnostics;
+    const compiled = first.stepGraph.steps.filter((s) => s.replan).every((s) => s.outputs.every((o) => fs.existsSync(path.resolve(first.stepGraph.objtree, o))));
+    if (unknown.length > 0 && compiled) throw new KpipeError(unknown, 2);
+  }
   if (replanStages.length > 0) {
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
     const status = await runOnce(first, args, outputs, cache);
@@ -135,7 +145,8 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       ...(targets ? { targets } : {}),
       ...(cache ? { cache } : {}),
     });
-    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, 1, session.sources);
+    // Bad targets are bad usage (2); a failed step is 1.
+    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
     return result.exitCode;
   } finally {
     interruption.dispose();
@@ -199,8 +210,11 @@ export async function builtinCommand(words: readonly string[], cwd: string): Pro
 
 export async function whyMap(session: Session, args: CliArgs): Promise<Map<string, string>> {
   if (!session.objtree) throw new KpipeError([error('usage', 'explain --why needs an output tree (-C DIR): it compares with what ran there')]);
-  const identity = { env: kbuildVariables(session), ...(session.srctree ? { srctree: session.srctree } : {}) };
-  const reasons = explainWhy(session.stepGraph, session.objtree, identity, session.stateDir);
+  const env = kbuildVariables(session);
+  const objtree = session.objtree;
+  const identity = { env, ...(session.srctree ? { srctree: session.srctree } : {}) };
+  const dryRun = (step: Step) => kbuildDryRun(step, { objtree, ...identity });
+  const reasons = explainWhy(session.stepGraph, objtree, identity, session.stateDir, dryRun);
   const why = new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
   const settings = await loadCacheSettings(session.stateDir ?? session.objtree, args.cache, process.cwd());
   if (settings?.local) {

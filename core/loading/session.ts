@@ -9,6 +9,7 @@ import { error, hasErrors, KpipeError, type Diagnostic } from '../diagnostic.js'
 import { loadKconfig, type Kconfig } from '../planning/kconfig.js';
 import { loadToolchain, placeholderToolchain, srctreeOf, type MakeEnvironment, type Toolchain } from '../planning/toolchain.js';
 import { buildStageGraph, type StageGraph } from '../planning/stage-graph.js';
+import { resolveTreeArch, type TreeArch } from '../planning/tree-arch.js';
 import { createPlan, type Plan } from '../planning/planner.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import { loadPlugins } from './plugin-loader.js';
@@ -72,6 +73,8 @@ export interface Session {
   /** Where `.kpipe/` lives: the external module directory with `M=`, else the output tree. */
   stateDir?: string;
   make: MakeEnvironment;
+  /** The ARCH every make call gets, and how kpipe knows it (given, or read from the tree). */
+  arch: TreeArch;
   warnings: Diagnostic[];
   /** The `--set` words the plan used (given, or the last run's). */
   sets: string[];
@@ -127,11 +130,17 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     throw new KpipeError([error('no-config', 'no Kconfig to plan against', { hint: `give an output tree with -C DIR or a profile with --profile NAME (${profileNames().join(', ')})` })]);
   }
   const srctree = objtree ? srctreeOf(objtree) : undefined;
-  const kconfig = loadKconfig({ ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(options.env.ARCH ? { envArch: options.env.ARCH } : {}), ...(extmod ? { extmod } : {}) });
+  // Before any make call: without ARCH, make would take the host's and reconfigure the tree.
+  const arch = resolveTreeArch({ ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), env: options.env });
+  const env = arch.arch !== undefined && !arch.given ? { ...options.env, ARCH: arch.arch } : options.env;
+  const kconfig = loadKconfig({
+    ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(profileFile ? { profileFile } : {}), sets: options.sets, ...(extmod ? { extmod } : {}),
+    ...(arch.arch !== undefined ? { envArch: arch.arch, archOrigin: arch.origin } : {}),
+  });
   // Before the toolchain read, which writes .kpipe/: a refused tree is left exactly as it was.
   const refusal = refuseUndescribedKernel(loaded.statements, kconfig, pipelineFile);
   if (refusal) throw new KpipeError([refusal], 2, sources);
-  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env: options.env, ...(extmod ? { extmod } : {}) };
+  const make: MakeEnvironment = { make: options.env.MAKE ?? 'make', env, ...(extmod ? { extmod } : {}) };
   const toolchain = objtree ? loadToolchain(objtree, make, stateDir) : placeholderToolchain(`no output tree: values are shown as $(VAR)`);
 
   const stages = buildStageGraph(loaded.statements, kconfig);
@@ -168,7 +177,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const kconfigSource = profileFile ? `profile ${options.profile} (${profileFile.startsWith(options.cwd + path.sep) ? path.relative(options.cwd, profileFile) : profileFile})` : `${objtree}/include/config/auto.conf`;
   return {
     pipelineFile, pipelineSource, kconfigSource, sources, registry, kconfig, toolchain,
-    stageGraph: stages.graph, plan, stepGraph: steps.graph, make,
+    stageGraph: stages.graph, plan, stepGraph: steps.graph, make, arch,
     ...(objtree ? { objtree } : {}), ...(srctree ? { srctree } : {}), ...(extmod ? { extmod } : {}), ...(stateDir ? { stateDir } : {}),
     warnings: [...loaded.diagnostics.filter((d) => d.severity !== 'error'), ...symbolWarnings, ...plan.warnings],
     sets: options.sets,

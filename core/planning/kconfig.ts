@@ -106,8 +106,10 @@ export interface KconfigRequest {
   profileFile?: string;
   /** `--set SYM=VALUE`, in order. */
   sets?: readonly string[];
-  /** ARCH from the environment, as kbuild takes it. */
+  /** ARCH as make gets it: given, or the tree's (core/planning/tree-arch.ts). */
   envArch?: string;
+  /** How that ARCH is known, for explain (default: `ARCH=<envArch>`). */
+  archOrigin?: string;
   /** `M=DIR`: sets the pseudo-symbol KBUILD_EXTMOD, so a pipeline can say what an external build skips. */
   extmod?: string;
   /** The output tree's source tree, where KERNELVERSION is read (core/planning/kernel-version.ts). */
@@ -152,7 +154,7 @@ export function loadKconfig(request: KconfigRequest): Kconfig {
   if (kconfig.get('ARCH') === undefined) {
     const fromEnv = request.envArch;
     const arch = fromEnv ? srcarchOf(fromEnv) : archFromSymbols(kconfig);
-    if (arch) kconfig.set('ARCH', arch, fromEnv ? { kind: 'environment', where: `ARCH=${fromEnv}` } : { kind: 'derived', where: `CONFIG_${arch === 'x86' ? 'X86' : arch.toUpperCase()}` });
+    if (arch) kconfig.set('ARCH', arch, fromEnv ? { kind: 'environment', where: request.archOrigin ?? `ARCH=${fromEnv}` } : { kind: 'derived', where: `CONFIG_${arch === 'x86' ? 'X86' : arch.toUpperCase()}` });
   } else {
     kconfig.set('ARCH', srcarchOf(kconfig.get('ARCH')!), kconfig.origin('ARCH')!);
   }

@@ -21,6 +21,13 @@ export interface LinkBase {
   implicitInputs: string[];
   /** Builds the command for a spec: the `vmlinux_link` of link-vmlinux.sh. */
   command(spec: LinkSpec): Command;
+  /**
+   * kbuild compiles the first link's command runs before linking, and only when that link runs
+   * (link-vmlinux.sh's `make -f scripts/Makefile.build obj=init init/version-timestamp.o`): what they
+   * write (ExecCommand.kbuildWrites) is an output of the first link, never an input that could make
+   * it rerun, so a timestamp that changes on every compile cannot relink vmlinux by itself.
+   */
+  prelude?: Command[];
 }
 
 /** The link plan for explain: which requests each temporary link served. */
@@ -51,6 +58,18 @@ export function runLinkSession(hooks: KpipeHooks, builder: StageBuilder, base: L
     return hooks.linkSpec.for(stage).call(spec);
   };
   const inputsOf = (spec: LinkSpec) => [...spec.wholeArchive, ...spec.libraries, ...spec.objects, ...base.implicitInputs];
+  // The first link of the session carries the prelude: its compiles, then the link itself.
+  let prelude = base.prelude ?? [];
+  const addLink = (spec: LinkSpec): Step => {
+    const written = prelude.flatMap((c) => (c.action.kind === 'exec' ? c.action.kbuildWrites ?? [] : []));
+    const step = builder.addStep(base.plugin, {
+      commands: [...prelude, base.command(spec)],
+      inputs: inputsOf(spec).filter((p) => !written.includes(p)),
+      outputs: [spec.output, ...written],
+    });
+    prelude = [];
+    return step;
+  };
 
   const session: LinkSession = {
     stage,
@@ -88,16 +107,16 @@ export function runLinkSession(hooks: KpipeHooks, builder: StageBuilder, base: L
       const output = group[0]!.name ?? `.tmp_vmlinux${number}`;
       const stripDebug = group.every((r) => r.debugInfo === 'not-needed');
       const spec = specFor(output, number, stripDebug);
-      const step = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
+      const step = addLink(spec);
       const image: LinkedImage = { path: output, number, purposes: group.map((r) => r.purpose) };
-      step.commands[0]!.note = `temporary link for ${image.purposes.join(' and ')}`;
+      step.commands.at(-1)!.note = `temporary link for ${image.purposes.join(' and ')}`;
       links.push({ image, stripDebug, step });
       for (const r of group) r.onLinked(image, session);
     }
   }
 
   const spec = specFor(stage, 0, false);
-  const final = builder.addStep(base.plugin, { commands: [base.command(spec)], inputs: inputsOf(spec), outputs: [spec.output] });
+  const final = addLink(spec);
   hooks.afterLink.for(stage).call(imageBuilder(final, spec.output));
   return { final, links };
 }

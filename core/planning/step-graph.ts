@@ -4,6 +4,7 @@
 // steps and plugins involved, because the plugins that made the steps never see one another.
 import { IndexHeap } from './index-heap.js';
 import type { Diagnostic } from '../diagnostic.js';
+import { suggest } from '../suggest.js';
 import { error } from '../diagnostic.js';
 import path from 'node:path';
 import { canonicalFast as canonicalPath } from '../canonical-fast.js';
@@ -126,9 +127,11 @@ export function subgraphFor(graph: StepGraph, targets: readonly string[]): { gra
   for (const target of targets) {
     const i = graph.index.get(target) ?? graph.producer.get(canonicalPath(target, graph.objtree));
     if (i === undefined) {
+      const stages = [...new Set(graph.steps.map((s) => s.stage))];
+      const guess = suggest(target, [...stages, ...graph.producer.keys()]);
       diagnostics.push(
         error('unknown-target', `no step produces '${target}'`, {
-          hint: 'a target is an output of the plan (`kpipe explain` lists them) or a step id',
+          hint: `${guess ? `did you mean '${guess}'? ` : ''}a target is a stage (${stages.join(', ')}), an output of the plan (\`kpipe explain\` lists them) or a step id`,
         }),
       );
     } else stack.push(i);
@@ -211,10 +214,11 @@ function canonicalStep(step: Step, objtree: string): Step {
     return list.filter((c, k) => list.indexOf(c) === k);
   };
   const commands = step.commands.map((c) => {
-    if (c.action.kind !== 'exec' || (c.action.stdout === undefined && c.action.inPlace === undefined)) return c;
+    if (c.action.kind !== 'exec' || (c.action.stdout === undefined && c.action.inPlace === undefined && c.action.kbuildWrites === undefined)) return c;
     const action = { ...c.action };
     if (action.stdout !== undefined) action.stdout = canonicalPath(action.stdout, objtree);
     if (action.inPlace !== undefined) action.inPlace = canonicalPath(action.inPlace, objtree);
+    if (action.kbuildWrites !== undefined) action.kbuildWrites = action.kbuildWrites.map((p) => canonicalPath(p, objtree));
     return { ...c, action };
   });
   const out: Step = { ...step, commands, inputs: canon(step.inputs), outputs: canon(step.outputs) };
@@ -353,7 +357,8 @@ function checkInPlace(step: Step, objtree: string): Diagnostic[] {
     if (a.kind !== 'exec') return;
     // stdout may also go to a scratch file (`nm -n vmlinux > System.map.nm`, removed after the step).
     const redirectTargets = [...step.outputs, ...(step.scratch ?? [])];
-    for (const [p, allowed] of [[a.inPlace, step.outputs], [a.stdout, redirectTargets]] as const) {
+    const kbuildWrites = (a.kbuildWrites ?? []).map((p) => [p, step.outputs] as const);
+    for (const [p, allowed] of [[a.inPlace, step.outputs], [a.stdout, redirectTargets], ...kbuildWrites] as const) {
       if (p !== undefined && !allowed.includes(p))
         out.push(
           error('invalid-step', `step ${step.id} (plugin ${command.plugin}): ${p} is edited or redirected to but is not an output of the step`, {

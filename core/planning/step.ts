@@ -35,6 +35,13 @@ export interface ExecCommand {
   quietOnSuccess?: boolean;
   /** Working directory: the output tree (default) or the source tree. */
   cwd?: 'objtree' | 'srctree';
+  /**
+   * The command is kbuild's own make, run as one command of a larger step (link-vmlinux.sh compiles
+   * init/version-timestamp.o at the start of the link, and only then): it writes these outputs of the
+   * step in place, with its own .cmd records, instead of temporaries, and its quiet line is printed
+   * only when it changed them, as kbuild prints `CC` only when it compiles.
+   */
+  kbuildWrites?: string[];
 }
 
 /**
@@ -112,7 +119,18 @@ export function quietLine(label: QuietLabel): string {
   return `  ${label.tag.padEnd(7)} ${label.target}`;
 }
 
-/** The quiet line shows each command's own label; the step's label is its first labelled command's. */
+/** The outputs of a step that kbuild commands of it write in place (see ExecCommand.kbuildWrites). */
+export function kbuildWrittenOutputs(step: Step): string[] {
+  const out: string[] = [];
+  for (const c of step.commands) if (c.action.kind === 'exec' && c.action.kbuildWrites) out.push(...c.action.kbuildWrites);
+  return out;
+}
+
+/**
+ * The quiet line shows each command's own label; the step's label is its first labelled command's,
+ * kbuild's compiles within it aside (`LD .tmp_vmlinux1`, not the `CC init/version-timestamp.o` before it).
+ */
 export function stepLabel(step: Step): QuietLabel {
-  return step.commands.find((c) => c.label)?.label ?? { tag: 'STEP', target: step.id };
+  const own = step.commands.find((c) => c.label && !(c.action.kind === 'exec' && c.action.kbuildWrites));
+  return (own ?? step.commands.find((c) => c.label))?.label ?? { tag: 'STEP', target: step.id };
 }

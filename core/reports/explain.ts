@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Session } from '../loading/session.js';
 import type { Step, Command } from '../planning/step.js';
-import { quietLine } from '../planning/step.js';
+import { quietLine, stepLabel } from '../planning/step.js';
 import { TOOLCHAIN_VARIABLES } from '../planning/toolchain.js';
 import { shellJoin, shellQuote } from '../shell-quote.js';
 
@@ -59,17 +59,24 @@ export function explainText(session: Session, opts: ExplainOptions): string {
       out.push(`  [${stage}]`);
     }
     const why = opts.why?.get(step.id);
+    const first = step.commands.findIndex((c) => c.label);
+    const own = stepLabel(step);
+    // A step with no quiet line of its own (kbuild-mtime's) is still a step: shown by its id, as
+    // `kpipe graph` and last-run.json show it.
+    if (first < 0) out.push(`${`  -       ${step.id}`.padEnd(44)} ${[step.plugin, step.commands[0]?.note, 'no quiet line, as in kbuild', why ? `why: ${why}` : undefined].filter(Boolean).join('; ')}`);
     step.commands.forEach((command, i) => {
       if (!command.label && !opts.verbose) return;
       const line = command.label ? quietLine(command.label) : '          ...';
       // On-request steps (bzImage) are made only when named: `kpipe run bzImage`.
-      const onRequest = i === 0 && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
-      const notes = [command.plugin, command.note, onRequest, i === 0 && why ? `why: ${why}` : undefined].filter(Boolean).join('; ');
+      const onRequest = i === first && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
+      // Every quiet line gets its reason; a later command of a step runs exactly when its first does.
+      const because = !why || !command.label ? undefined : command.label === own ? `why: ${why}` : `why: with ${own.tag} ${own.target}: ${why}`;
+      const notes = [command.plugin, command.note, onRequest, because].filter(Boolean).join('; ');
       out.push(`${line.padEnd(44)} ${notes}`);
       if (opts.verbose) out.push(`      ${renderAction(command)}`);
     });
   }
-  for (const w of session.warnings) out.push('', `warning: ${w.plugin ? `[${w.plugin}] ` : ''}${w.message}`);
+  // The plan's warnings are printed once, on stderr, by the command line (core/cli/main.ts).
   return out.join('\n') + '\n';
 }
 

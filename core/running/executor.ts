@@ -20,11 +20,12 @@ import type { Diagnostic } from '../diagnostic.js';
 import { error, KpipeError } from '../diagnostic.js';
 import { absolutePath } from '../paths.js';
 import type { Command, ExecCommand, Step } from '../planning/step.js';
-import { quietLine, stepLabel } from '../planning/step.js';
+import { kbuildWrittenOutputs, quietLine, stepLabel } from '../planning/step.js';
 import { IndexHeap } from '../planning/index-heap.js';
 import type { StepGraph } from '../planning/step-graph.js';
 import { criticalPathLengths, subgraphFor } from '../planning/step-graph.js';
-import type { Reason } from '../state/up-to-date.js';
+import type { IdentityOptions, Reason } from '../state/up-to-date.js';
+import { commandFingerprint } from '../state/command-fingerprint.js';
 import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
@@ -173,6 +174,8 @@ class Run {
   private readonly madeDirs = new Set<string>();
   private readonly identities = new Map<string, string>();
   private readonly identityContext: ReturnType<typeof runContext>;
+  /** What the identity and the fingerprint of every step are made from, besides the step. */
+  private readonly commandOptions: IdentityOptions;
   private readonly tempListings = new Map<string, Map<string, string[]>>();
   private running = 0;
   private stopping = false;
@@ -197,7 +200,8 @@ class Run {
     this.outcomes = new Array(this.n);
     this.durations = new Float64Array(this.n);
     this.probe = new FileProbe(objtree, store);
-    this.identityContext = runContext({ ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) });
+    this.commandOptions = { ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) };
+    this.identityContext = runContext(this.commandOptions);
     this.runner = opts.runner ?? new SpawnRunner();
     this.queue = new IndexHeap((a, b) => {
       // Longest remaining chain first; among equals, plan order.
@@ -258,7 +262,7 @@ class Run {
 
   private decideStep(i: number): void {
     const step = this.steps[i]!;
-    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe);
+    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe, undefined, this.commandOptions);
     this.reasons[i] = reason;
     if (reason.kind === 'up-to-date') {
       this.complete(i, 'up-to-date');
@@ -337,7 +341,9 @@ class Run {
       inputs.push(p, h);
     }
     const previous = this.store.step(step.id);
-    const temps = step.delegated ? undefined : new TempOutputs(step.outputs, this.objtree, this.tag);
+    // kbuild's own commands write their outputs in place (ExecCommand.kbuildWrites): no temporaries for those.
+    const inPlace = kbuildWrittenOutputs(step);
+    const temps = step.delegated ? undefined : new TempOutputs(inPlace.length > 0 ? step.outputs.filter((o) => !inPlace.includes(o)) : step.outputs, this.objtree, this.tag);
     const scratch = step.scratch ?? [];
     for (const o of step.outputs) this.makeDir(path.dirname(absolutePath(o, this.objtree)));
     if (temps) {
@@ -346,7 +352,9 @@ class Run {
     }
     let end: StepEnd | undefined;
     // A step that writes nothing is a check (relocs_check.sh, ...): cheap, and its output is the point.
-    const query = temps && this.opts.cache && step.outputs.length > 0 ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
+    // A step with a command kbuild runs in place (init/version-timestamp.o in the first link) is
+    // kbuild's to decide, as delegated steps are: never cached.
+    const query = temps && this.opts.cache && step.outputs.length > 0 && inPlace.length === 0 ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
     const deadline = this.deadline();
     try {
       if (query) {
@@ -362,7 +370,7 @@ class Run {
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
-      end = this.putInPlace(step, temps!, inputs, previous, performance.now() - t0);
+      end = this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0);
       if (query && end.kind === 'ok') await this.storeInCache(step, query);
       return end;
     } finally {
@@ -440,8 +448,11 @@ class Run {
 
     const display = displayCommand(action, this.opts.srctree, this.commandEnv(undefined));
     // kbuild prints `CC init/version-timestamp.o` only when it compiles: a delegated step's quiet line
-    // waits until we know whether kbuild changed anything (see announceDelegated).
-    if (!(step.delegated && this.opts.verbosity === 'normal')) this.progress.command(step, command, display);
+    // waits until we know whether kbuild changed anything (see announceDelegated), and so does a
+    // kbuild command's within a step.
+    const holdLine = (step.delegated || action.kbuildWrites !== undefined) && this.opts.verbosity === 'normal';
+    if (!holdLine) this.progress.command(step, command, display);
+    const before = action.kbuildWrites?.map((o) => this.probe.hash(o));
     let cwd = this.objtree;
     if (action.cwd === 'srctree') {
       if (!this.opts.srctree) return { kind: 'failed', diagnostic: this.stepError(step, command, 'runs in the source tree, but no source tree is known') };
@@ -451,12 +462,17 @@ class Run {
       // Never let an in-place tool work on the file a previous run left: that is seed 002's bug.
       return { kind: 'failed', diagnostic: this.stepError(step, command, `edits ${action.inPlace} in place, but no earlier command of the step wrote it`) };
     }
-    const argv = temps ? temps.substitute(action.argv, cwd) : action.argv;
+    const argv = temps && !action.kbuildWrites ? temps.substitute(action.argv, cwd) : action.argv;
     const stdoutFile = action.stdout === undefined ? undefined : temps ? temps.resolve(action.stdout) : absolutePath(action.stdout, this.objtree);
     const outcome = await this.runner.run({ argv, cwd, env: this.commandEnv(action.env), ...(stdoutFile ? { stdoutFile } : {}) }, signal);
     if (this.interrupted) return { kind: 'interrupted' };
     if (outcome.spawnError !== undefined || outcome.exitCode !== 0) {
       return { kind: 'failed', diagnostic: this.stepError(step, command, howItFailed(outcome), outcome.output) };
+    }
+    if (before && action.kbuildWrites) {
+      for (const o of action.kbuildWrites) this.probe.forget(o);
+      const changed = action.kbuildWrites.some((o, k) => this.probe.hash(o) !== before[k]);
+      if (changed && holdLine && command.label) this.progress.note(quietLine(command.label));
     }
     // kbuild sends some tools' chatter to /dev/null (objcopy's "empty loadable segment"); shown on failure only.
     if (outcome.output !== '' && !action.quietOnSuccess) {
@@ -478,7 +494,7 @@ class Run {
     this.restored.set(step.id, hit.source);
     if (this.opts.verbosity !== 'quiet') this.progress.note(quietLine({ tag: 'CACHED', target: stepLabel(step).target }));
     if (hit.log !== '') this.progress.output(hit.log);
-    return this.putInPlace(step, temps, inputs, previous, durationMs, hit.records);
+    return this.putInPlace(step, temps, [], inputs, previous, durationMs, hit.records);
   }
 
   /** After a step ran: its outputs (in place, just hashed) go to the cache; the cache never fails the step. */
@@ -495,22 +511,33 @@ class Run {
     await this.opts.cache!.store(query, outputs, log, (o) => absolutePath(o, this.objtree), this.abort.signal);
   }
 
-  /** Hashes the temporaries, renames them over the outputs, then (and only then) records the step. */
-  private putInPlace(step: Step, temps: TempOutputs, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number, known?: Map<string, FileRecord>): StepEnd {
+  /**
+   * Hashes the temporaries, renames them over the outputs, then (and only then) records the step.
+   * `inPlace`: outputs kbuild commands of the step wrote in place, hashed where they are.
+   * `known`: the hashes a cache hit brought (checked on the way in), so they are not computed again.
+   */
+  private putInPlace(step: Step, temps: TempOutputs, inPlace: readonly string[], inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number, known?: Map<string, FileRecord>): StepEnd {
     const fresh: [string, FileRecord][] = [];
+    const kbuildHashes = new Map<string, string>();
+    for (const o of inPlace) {
+      const h = this.probe.hash(o);
+      if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `kbuild succeeded but did not write ${o}`) };
+      kbuildHashes.set(o, h);
+    }
     for (const o of step.outputs) {
+      if (kbuildHashes.has(o)) continue;
       const rec = known?.get(o) ?? hashAndStat(temps.tempAbsolute(o));
       if (!rec) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `its commands succeeded but did not write ${o}`) };
       // kpipe wrote it a moment ago: the racy-stat caution is for files others write.
       fresh.push([o, { ...rec, trusted: true }]);
     }
-    for (const o of step.outputs) fs.renameSync(temps.tempAbsolute(o), absolutePath(o, this.objtree));
+    for (const [o] of fresh) fs.renameSync(temps.tempAbsolute(o), absolutePath(o, this.objtree));
+    for (const [o, rec] of fresh) this.probe.wrote(o, rec);
+    // In the step's order, as the up-to-date rule looks them up.
     const outputs: string[] = [];
-    for (const [o, rec] of fresh) {
-      this.probe.wrote(o, rec);
-      outputs.push(o, rec.hash);
-    }
-    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, [], this.tag);
+    const freshHash = new Map(fresh.map(([o, rec]) => [o, rec.hash]));
+    for (const o of step.outputs) outputs.push(o, kbuildHashes.get(o) ?? freshHash.get(o)!);
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs), fingerprint: commandFingerprint(step, this.commandOptions) }, [], this.tag);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
   }
 
@@ -523,7 +550,7 @@ class Run {
       if (h === undefined) return { kind: 'failed', diagnostic: this.stepError(step, undefined, `kbuild succeeded but did not write ${o}`) };
       outputs.push(o, h);
     }
-    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs) }, []);
+    this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs), fingerprint: commandFingerprint(step, this.commandOptions) }, []);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
   }
 

@@ -110,7 +110,7 @@ function stepLine(s: RunLogStep): string {
 
 const simpleReasons = new Map<string, string>();
 function reasonJson(r: Reason): string {
-  if ('path' in r) return JSON.stringify(r);
+  if ('path' in r || 'change' in r || 'dryRun' in r) return JSON.stringify(r);
   let json = simpleReasons.get(r.kind);
   if (json === undefined) simpleReasons.set(r.kind, (json = JSON.stringify(r)));
   return json;

@@ -8,7 +8,7 @@
 //
 // Records (JSON arrays, first element the type):
 //   ["f", path, size, mtimeNs, ino, sha256, trusted]   a file's content hash and the stat it had then
-//   ["s", id, command, durationMs, [in, hash, ...], [out, hash, ...]]
+//   ["s", id, command, durationMs, [in, hash, ...], [out, hash, ...], fingerprint?]
 //                                                      a step ran with these inputs and wrote these
 //                                                      outputs; appended only after they were renamed
 //                                                      into place
@@ -43,6 +43,8 @@ export interface StepRecord {
   /** Flat pairs: canonical output path, sha256 of what the step wrote. */
   outputs: string[];
   durationMs: number;
+  /** Per-word hashes of the commands (core/state/command-fingerprint.ts), to say what changed. */
+  fingerprint?: string;
 }
 
 /** A step that began and never ended: a run was killed while it ran. */
@@ -67,6 +69,8 @@ interface Snapshot {
    */
   steps: (string | number)[];
   pending: PendingStep[];
+  /** By step id: StepRecord.fingerprint (absent in stores written before it existed). */
+  fingerprints?: Record<string, string>;
 }
 
 export class StateStore {
@@ -141,7 +145,7 @@ export class StateStore {
   recordStep(rec: StepRecord, files: [string, FileRecord][], tag?: string): void {
     for (const [p, f] of files) this.recordFile(p, f);
     this.steps.set(rec.id, rec);
-    const lines = [line(['s', rec.id, rec.command, rec.durationMs, rec.inputs, rec.outputs])];
+    const lines = [line(['s', rec.id, rec.command, rec.durationMs, rec.inputs, rec.outputs, ...(rec.fingerprint !== undefined ? [rec.fingerprint] : [])])];
     if (tag !== undefined && this.pending.delete(`${rec.id}\0${tag}`)) lines.push(line(['e', rec.id, tag]));
     this.append(lines);
   }
@@ -171,10 +175,12 @@ export class StateStore {
       steps.push(flat.length / 2);
       for (let k = 0; k < flat.length; k += 2) steps.push(intern(paths, pathIndex, flat[k]!), intern(hashes, hashIndex, flat[k + 1]!));
     };
+    const fingerprints: Record<string, string> = {};
     for (const r of this.steps.values()) {
       steps.push(r.id, r.command, r.durationMs);
       pairs(r.inputs);
       pairs(r.outputs);
+      if (r.fingerprint !== undefined) fingerprints[r.id] = r.fingerprint;
     }
     // Only files some step record mentions are worth remembering.
     const files: Snapshot['files'] = [];
@@ -183,7 +189,7 @@ export class StateStore {
       if (i !== undefined) files.push(i, f.size, String(f.mtimeNs), String(f.ino), intern(hashes, hashIndex, f.hash), f.trusted ? 1 : 0);
     }
     const gen = this.gen + 1;
-    const snapshot: Snapshot = { version: VERSION, gen, paths, hashes, files, steps, pending: [...this.pending.values()] };
+    const snapshot: Snapshot = { version: VERSION, gen, paths, hashes, files, steps, pending: [...this.pending.values()], fingerprints };
     const body = JSON.stringify(snapshot);
     const bytes = Buffer.byteLength(body);
     fs.mkdirSync(this.dir, { recursive: true });
@@ -271,7 +277,8 @@ export class StateStore {
       at += 1 + inputs.length;
       const outputs = pairs(at);
       at += 1 + outputs.length;
-      this.steps.set(id, { id, command, durationMs, inputs, outputs });
+      const fingerprint = snap.fingerprints?.[id];
+      this.steps.set(id, { id, command, durationMs, inputs, outputs, ...(fingerprint !== undefined ? { fingerprint } : {}) });
     }
     const f = snap.files;
     for (let k = 0; k < f.length; k += 6) {
@@ -343,6 +350,7 @@ export class StateStore {
           durationMs: r[3] as number,
           inputs: r[4] as string[],
           outputs: r[5] as string[],
+          ...(typeof r[6] === 'string' ? { fingerprint: r[6] } : {}),
         });
         break;
       case 'b':

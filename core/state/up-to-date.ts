@@ -14,21 +14,29 @@ import type { StepGraph } from '../planning/step-graph.js';
 import type { StepRecord } from './state-store.js';
 import { StateStore } from './state-store.js';
 import { FileProbe } from './file-probe.js';
+import { describeCommandChange } from './command-fingerprint.js';
 
 export type Reason =
   /** No record of a successful run. */
   | { kind: 'new' }
-  | { kind: 'command-changed' }
+  /** `change`: what differs, when the record's fingerprint can tell (core/state/command-fingerprint.ts). */
+  | { kind: 'command-changed'; change?: string }
   | { kind: 'input-changed'; path: string }
   /** Cannot run: an input does not exist (and no step of this run made it). */
   | { kind: 'input-missing'; path: string }
   | { kind: 'output-missing'; path: string }
   /** The output's content is not what kpipe wrote: changed behind kpipe's back. */
   | { kind: 'output-modified'; path: string }
-  /** kbuild's own command (`make -f scripts/Makefile.build ...`): always run, kbuild decides. */
-  | { kind: 'delegated' }
-  /** Prediction only (explain): up to date now, but depends on `step`, which will run first. */
-  | { kind: 'waits-for'; step: string; path: string }
+  /**
+   * kbuild's own command (`make -f scripts/Makefile.build ...`): always run, kbuild decides. `dryRun`
+   * (explain only): what kbuild's `make -n` said it would do.
+   */
+  | { kind: 'delegated'; dryRun?: 'nothing-to-do' | 'would-run' }
+  /**
+   * Prediction only (explain): up to date unless `step`, which runs first, changes `path`. `kbuild`:
+   * that step is kbuild's, whose decision kpipe cannot know beforehand (the compile stage).
+   */
+  | { kind: 'waits-for'; step: string; path: string; kbuild?: boolean }
   | { kind: 'up-to-date' };
 
 export type ReasonKind = Reason['kind'];
@@ -43,7 +51,7 @@ export function describeReason(reason: Reason): string {
     case 'new':
       return 'never ran';
     case 'command-changed':
-      return 'command changed';
+      return reason.change ? `command changed: ${reason.change}` : 'command changed';
     case 'input-changed':
       return `input ${reason.path} changed`;
     case 'input-missing':
@@ -53,9 +61,13 @@ export function describeReason(reason: Reason): string {
     case 'output-modified':
       return `output ${reason.path} was changed outside kpipe`;
     case 'delegated':
+      if (reason.dryRun === 'nothing-to-do') return 'delegated to kbuild, which has nothing to do (make -n)';
+      if (reason.dryRun === 'would-run') return 'delegated to kbuild, which would run it (make -n)';
       return 'delegated to kbuild, which decides';
     case 'waits-for':
-      return `waits for ${reason.step}; may rerun if ${reason.path} changes`;
+      return reason.kbuild
+        ? `kbuild decides ${reason.step} first; up to date if it leaves ${reason.path} as it is`
+        : `waits for ${reason.step}, which runs first; reruns only if ${reason.path} comes out different`;
     case 'up-to-date':
       return 'up to date';
   }
@@ -136,12 +148,17 @@ export function decide(
   record: StepRecord | undefined,
   probe: FileProbe,
   unsettled?: ReadonlySet<string>,
+  /** The run's environment and source tree, to say what changed in a changed command. */
+  commandOptions?: IdentityOptions,
 ): Reason {
   const settled = (p: string) => unsettled === undefined || !unsettled.has(p);
   for (const p of step.inputs) if (settled(p) && !probe.exists(p)) return { kind: 'input-missing', path: p };
   if (step.delegated) return { kind: 'delegated' };
   if (!record) return { kind: 'new' };
-  if (record.command !== identity) return { kind: 'command-changed' };
+  if (record.command !== identity) {
+    const change = record.fingerprint !== undefined && commandOptions ? describeCommandChange(step, commandOptions, record.fingerprint) : undefined;
+    return change ? { kind: 'command-changed', change } : { kind: 'command-changed' };
+  }
   for (const p of step.outputs) if (!probe.exists(p)) return { kind: 'output-missing', path: p };
   for (let k = 0; k < step.inputs.length; k++) {
     const p = step.inputs[k]!;
@@ -166,7 +183,14 @@ function recordedHash(flat: readonly string[], p: string, k: number): string | u
  * reading an output of a step that must run is reported as `waits-for` that step (it reruns only if
  * the output comes out different), unless it must run for a reason of its own.
  */
-export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, opts: IdentityOptions = {}, stateDir = objtree): Map<string, Reason> {
+export function explainWhy(
+  graph: StepGraph,
+  objtree: string = graph.objtree,
+  opts: IdentityOptions = {},
+  stateDir = objtree,
+  /** For a step delegated to kbuild: what kbuild would do (core/running/kbuild-dry-run.ts). */
+  dryRun?: (step: Step) => 'nothing-to-do' | 'would-run' | undefined,
+): Map<string, Reason> {
   const store = StateStore.load(stateDir);
   const probe = new FileProbe(objtree, store);
   const reasons = new Map<string, Reason>();
@@ -180,12 +204,22 @@ export function explainWhy(graph: StepGraph, objtree: string = graph.objtree, op
       for (const p of step.inputs) {
         if (!dep.outputs.includes(p)) continue;
         unsettled.add(p);
-        first ??= { kind: 'waits-for', step: dep.id, path: p };
+        // A step kbuild decides without having been asked (the compile stage): kpipe cannot know.
+        const asked = reasons.get(dep.id);
+        const kbuild = dep.delegated === true && !(asked?.kind === 'delegated' && asked.dryRun !== undefined);
+        first ??= { kind: 'waits-for', step: dep.id, path: p, ...(kbuild ? { kbuild: true } : {}) };
       }
     }
-    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled);
+    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts);
+    if (reason.kind === 'delegated' && dryRun && unsettled.size === 0) {
+      // Its inputs are settled, so what kbuild says now is what it will do in the run.
+      const answer = dryRun(step);
+      if (answer) reason = { kind: 'delegated', dryRun: answer };
+    }
     if (reason.kind === 'up-to-date' && first) reason = first;
-    if (reason.kind !== 'up-to-date') mayChange[i] = 1;
+    // kbuild with nothing to do leaves its outputs as they are: its dependents are decided on them.
+    const settles = reason.kind === 'up-to-date' || (reason.kind === 'delegated' && reason.dryRun === 'nothing-to-do');
+    if (!settles) mayChange[i] = 1;
     reasons.set(step.id, reason);
   });
   return reasons;

@@ -1,6 +1,7 @@
 // link: the `vmlinux_link` of scripts/link-vmlinux.sh as data, and the link session that orders the
 // temporary links other plugins ask for. The small compiles the link needs (.vmlinux.export.o,
-// init/version-timestamp.o) are delegated to kbuild, which knows their flags and header deps.
+// init/version-timestamp.o) are delegated to kbuild, which knows their flags and header deps; the
+// second runs within the first link, as link-vmlinux.sh runs it.
 import type { KpipePlugin, LinkSpec, PluginContext } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
 import { runLinkSession } from '../../core/planning/link-session.js';
@@ -26,12 +27,12 @@ export const linkPlugin: KpipePlugin = {
         });
       }
       wholeArchive.push('init/version-timestamp.o');
-      builder.addStep(ctx.name, {
-        commands: [kbuildMake(ctx, 'CC', 'init/version-timestamp.o', ['$(srctree)/scripts/Makefile.build', 'obj=init'])],
-        inputs: [],
-        outputs: ['init/version-timestamp.o'],
-        delegated: true,
-      });
+      // link-vmlinux.sh compiles it at its start, so only when vmlinux is relinked anyway: without
+      // KBUILD_BUILD_TIMESTAMP every compile gets a new date, and as a step of its own it would relink
+      // vmlinux on every run. It is the first link's first command instead (LinkBase.prelude).
+      const versionTimestamp = kbuildMake(ctx, 'CC', 'init/version-timestamp.o', ['$(srctree)/scripts/Makefile.build', 'obj=init']);
+      if (versionTimestamp.action.kind === 'exec') versionTimestamp.action.kbuildWrites = ['init/version-timestamp.o'];
+      versionTimestamp.note = 'delegated to kbuild, by the first link: compiled only when it relinks';
       const lds = toolchain.value('KBUILD_LDS');
       const libraries = useVmlinuxO ? [] : toolchain.words('KBUILD_VMLINUX_LIBS');
       const { final } = runLinkSession(hooks, builder, {
@@ -40,6 +41,7 @@ export const linkPlugin: KpipePlugin = {
         libraries,
         implicitInputs: [lds, ...archiveMembers(ctx, [...wholeArchive, ...libraries])],
         command: (spec) => exec(ctx.name, 'LD', spec.output, linkArgv(ctx, spec, lds)),
+        prelude: [versionTimestamp],
       });
       if (kconfig.isEnabled('VMLINUX_MAP')) final.outputs.push(`${ctx.stage}.map`);
       ctx.artifacts.publish(ARTIFACTS.unstrippedImage, ctx.stage);

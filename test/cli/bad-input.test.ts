@@ -123,6 +123,28 @@ test('an unknown option: exit 2, names it, points at --help', () => {
   assert.ok(r.stderr.includes('kpipe --help'), r.stderr);
 });
 
+test("a misspelt option: kpipe's own words, with did you mean (not Node's message)", () => {
+  const r = kpipe(['run', '--profile', 'x86_64-reference', '--keep-goign']);
+  assertUserError(r);
+  assert.match(r.stderr, /error: unknown option --keep-goign\n\s+= hint: did you mean --keep-going\?/, r.stderr);
+  assert.not.ok(r.stderr.includes('To specify a positional argument'), r.stderr);
+  const missing = kpipe(['explain', '-C']);
+  assertUserError(missing);
+  assert.match(missing.stderr, /option -C, --directory needs a value/, missing.stderr);
+});
+
+test('a misspelt target: exit 2 with a suggestion, in explain and in run alike', () => {
+  const r = kpipe(['explain', '--profile', 'x86_64-reference', 'vmlinx']);
+  assertUserError(r);
+  assert.match(r.stderr, /no step produces 'vmlinx'\n\s+= hint: did you mean 'vmlinux'\?/, r.stderr);
+});
+
+test('explain prints a plan warning once (on stderr), not also at the end of its text', () => {
+  const r = kpipe(['explain', '--profile', 'x86_64-reference', '--set', 'DEBUG_INFO_BTF=n']);
+  assertExit(r, 0);
+  assert.equal((r.stdout + r.stderr).match(/skipping BTF for modules/g)?.length, 1, show(r));
+});
+
 test('--set NOVALUE: exit 2, says SYM=VALUE', () => {
   const r = kpipe(['explain', '--profile', 'x86_64-reference', '--set', 'NOVALUE']);
   assertUserError(r);

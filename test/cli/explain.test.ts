@@ -139,13 +139,21 @@ test('--format json: one link .tmp_vmlinux1 serves both BTF and kallsyms (with D
   assert.match(note, /\bBTF\b/, `note: ${note}`);
   assert.match(note, /\bkallsyms\b/, `note: ${note}`);
   // pahole reads DWARF: the shared link must keep debug info.
-  assert.not.ok(ref.commands[0]!.argv?.includes('--strip-debug'), JSON.stringify(ref.commands[0]));
+  const link = ref.commands.find((c) => c.label?.startsWith('LD'))!;
+  assert.not.ok(link.argv?.includes('--strip-debug'), JSON.stringify(link));
 
   const nobtf = find(jsonOf('x86_64-nobtf'));
   const note2 = nobtf.commands.map((c) => c.note ?? '').join(' ');
   assert.match(note2, /\bkallsyms\b/, `note: ${note2}`);
   assert.not.match(note2, /\bBTF\b/, `note: ${note2}`);
-  assert.ok(nobtf.commands[0]!.argv?.includes('--strip-debug'), JSON.stringify(nobtf.commands[0]));
+  const link2 = nobtf.commands.find((c) => c.label?.startsWith('LD'))!;
+  assert.ok(link2.argv?.includes('--strip-debug'), JSON.stringify(link2));
+});
+
+test('a step with no quiet line of its own (the hand-off) is listed by its id, as graph and last-run.json name it', () => {
+  const r = kpipe(['explain', '--profile', 'x86_64-reference']);
+  assertExit(r, 0);
+  assert.match(r.stdout, /^ {2}\[handoff\]\n {2}- {7}handoff:mtime-order +kbuild-mtime; /m, r.stdout);
 });
 
 test('--format json agrees with the text on the vmlinux: modules ordering', () => {

@@ -8,11 +8,13 @@ import type { KpipePlugin } from '../../core/plugin-api.js';
 
 // DESIGN.md section 4: what kbuild prints for the reference config, in order (its own UPD line aside),
 // with 6.12's `vmlinux` being kpipe's `vmlinux.unstripped`, and kpipe's two additions marked.
+// init/version-timestamp.o is compiled by the first link itself (only when it relinks), so its line
+// comes right before that link's, after kallsyms pass 0 (which does not depend on it).
 const KBUILD_ORDER = [
   'CC .vmlinux.export.o',
-  'CC init/version-timestamp.o',
   'KSYMS .tmp_vmlinux0.kallsyms.S',
   'AS .tmp_vmlinux0.kallsyms.o',
+  'CC init/version-timestamp.o',
   'LD .tmp_vmlinux1',
   'BTF .tmp_vmlinux1.btf.o',
   'NM .tmp_vmlinux1.syms',
@@ -38,12 +40,26 @@ test('reference profile: the vmlinux.unstripped steps come out in kbuild order',
   assert.equal(labels, KBUILD_ORDER);
 });
 
+test('init/version-timestamp.o is compiled by the first link, never a step (or an input) that could relink by itself', () => {
+  for (const profile of ['x86_64-reference', 'x86_64-nobtf']) {
+    const plan = planFor(profileKconfig(profile));
+    const writers = plan.steps.filter((s) => s.outputs.includes('init/version-timestamp.o'));
+    assert.equal(writers.map((s) => s.id), ['vmlinux.unstripped:.tmp_vmlinux1'], profile);
+    const first = writers[0]!;
+    assert.not.ok(first.inputs.includes('init/version-timestamp.o'), 'its own compile is not an input of the first link');
+    assert.not.ok(first.delegated, 'the link itself is decided by kpipe');
+    const compile = first.commands[0]!.action;
+    assert.ok(compile.kind === 'exec' && compile.kbuildWrites?.includes('init/version-timestamp.o'), 'kbuild writes it in place');
+  }
+});
+
 test('one temporary link serves both BTF and kallsyms pass 1, and keeps its debug info (seed 004)', () => {
   const plan = planFor(profileKconfig('x86_64-reference'));
   const tmp1 = plan.steps.find((s) => s.outputs.includes('.tmp_vmlinux1'))!;
-  assert.match(tmp1.commands[0]!.note ?? '', /kallsyms pass 1/);
-  assert.match(tmp1.commands[0]!.note ?? '', /BTF/);
-  const argv = tmp1.commands[0]!.action.kind === 'exec' ? tmp1.commands[0]!.action.argv : [];
+  const link = tmp1.commands.find((c) => c.label?.tag === 'LD')!;
+  assert.match(link.note ?? '', /kallsyms pass 1/);
+  assert.match(link.note ?? '', /BTF/);
+  const argv = link.action.kind === 'exec' ? link.action.argv : [];
   assert.not.ok(argv.includes('--strip-debug'), 'pahole reads DWARF from this link');
   const tmp2 = plan.steps.find((s) => s.outputs.includes('.tmp_vmlinux2'))!;
   const argv2 = tmp2.commands[0]!.action.kind === 'exec' ? tmp2.commands[0]!.action.argv : [];
@@ -56,7 +72,8 @@ test('without BTF, .tmp_vmlinux1 serves kallsyms alone and is linked with --stri
   const plan = planFor(profileKconfig('x86_64-nobtf'));
   assert.equal(plan.diagnostics, []);
   const tmp1 = plan.steps.find((s) => s.outputs.includes('.tmp_vmlinux1'))!;
-  const argv = tmp1.commands[0]!.action.kind === 'exec' ? tmp1.commands[0]!.action.argv : [];
+  const link = tmp1.commands.find((c) => c.label?.tag === 'LD')!;
+  const argv = link.action.kind === 'exec' ? link.action.argv : [];
   assert.ok(argv.includes('--strip-debug'));
   assert.not.ok(plan.labels.some((l) => l.startsWith('BTF')));
   assert.not.ok(plan.labels.some((l) => l.startsWith('BTFIDS')));

@@ -32,7 +32,9 @@ function postLinkStep(plan: ReturnType<typeof archPlan>, plugin: string, values:
     ...link,
     inputs: [],
     commands: [image, ...link.commands.filter((c) => c.plugin === plugin).map((c) => resolved(c, values))],
-    outputs: link.outputs.filter((o) => o !== 'System.map'),
+    // Without its link commands the step writes neither System.map nor the version-timestamp.o its
+    // kbuild compile makes (the final link is the first link in these plans).
+    outputs: link.outputs.filter((o) => o !== 'System.map' && o !== 'init/version-timestamp.o'),
   };
 }
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { chain, cmd, exec, makeTree, step, type Tree } from './fixture.js';
 import { explainWhy, describeReason } from '../../core/state/up-to-date.js';
 import { buildStepGraph } from '../../core/planning/step-graph.js';
+import { kbuildDryRun } from '../../core/running/kbuild-dry-run.js';
+import type { Step } from '../../core/planning/step.js';
 
 let t: Tree;
 test.before.each(() => {
@@ -36,6 +38,25 @@ test('up-to-date: a second run runs nothing and prints nothing', async () => {
   assert.is(r.output, '');
   assert.equal(reasons(t), { A: 'up-to-date', B: 'up-to-date' });
   assert.equal(r.log!.counts, { total: 2, ran: 0, upToDate: 2, failed: 0 });
+});
+
+test('command-changed says which argv word, environment variable or builtin argument differs', async () => {
+  const why = () => Object.fromEntries(t.lastRun().steps.map((s) => [s.id, s.why]));
+  await t.run(chain(t), { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  const steps = chain(t);
+  (steps[0]!.commands[0]!.action as { argv: string[] }).argv[1] = 'A2';
+  await t.run(steps, { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  assert.is(why().A, "command changed: word 2 is now 'A2' in the argv of gen (GEN a.out)");
+  (steps[1]!.commands[0]!.action as { argv: string[] }).argv.splice(2, 0, '-j');
+  await t.run(steps, { env: { KBUILD_BUILD_TIMESTAMP: 'then' } });
+  assert.is(why().B, "command changed: 1 word '-j' added at word 3 in the argv of gen (GEN b.out)");
+  await t.run(steps, {});
+  assert.is(why().A, 'command changed: environment variable KBUILD_BUILD_TIMESTAMP is no longer set');
+  const copy = (arg: string) => [step('C', ['a.src'], ['c.out'], [cmd('CP', 'c.out', { kind: 'builtin', name: 'copy', args: ['a.src', arg] })])];
+  await t.run(copy('c.out'));
+  fs.mkdirSync(path.join(t.dir, 'sub'));
+  await t.run([step('C', ['a.src'], ['sub/c.out'], [cmd('CP', 'c.out', { kind: 'builtin', name: 'copy', args: ['a.src', 'sub/c.out'] })])]);
+  assert.match(why().C ?? '', /^command changed: word 3 is now 'sub\/c\.out' in builtin copy's arguments \(CP c\.out\)$/);
 });
 
 test('command-changed: a different argv reruns the step', async () => {
@@ -145,9 +166,37 @@ test('explainWhy predicts without running: own reasons, and waits-for downstream
   assert.equal(why.get('A'), { kind: 'input-changed', path: 'a.src' });
   assert.equal(why.get('B'), { kind: 'waits-for', step: 'A', path: 'a.out' });
   assert.equal(why.get('C'), { kind: 'waits-for', step: 'B', path: 'b.out' });
-  assert.is(describeReason(why.get('B')!), 'waits for A; may rerun if a.out changes');
+  assert.is(describeReason(why.get('B')!), 'waits for A, which runs first; reruns only if a.out comes out different');
   t.write('b.src', 'also changed');
   assert.equal(explainWhy(graph).get('B'), { kind: 'input-changed', path: 'b.src' }, 'its own reason wins');
+});
+
+test('explainWhy asks kbuild (make -n) about a delegated step: nothing to do settles its dependents exactly', async () => {
+  // A stand-in make: `-n` prints `:` (if_changed's recipe when nothing changed) unless a.src is newer.
+  t.write('bin/make', '#!/bin/sh\nif [ "$1" = -n ]; then if [ a.src -nt vt.o ]; then echo "gcc -c vt.c"; else echo ":"; fi; exit 0; fi\ncp a.src vt.o\n');
+  fs.chmodSync(path.join(t.dir, 'bin/make'), 0o755);
+  const make = path.join(t.dir, 'bin/make');
+  const steps = [
+    step('vt', ['a.src'], ['vt.o'], [cmd('CC', 'vt.o', exec([make, '-f', 'Makefile.build', 'vt.o']))], { delegated: true }),
+    step('link', ['vt.o'], ['vmlinux'], [cmd('LD', 'vmlinux', exec([t.tool('gen'), 'LD', 'vmlinux', 'vt.o'])), cmd('NM', 'System.map', exec(['true']))]),
+    step('compile', [], ['vmlinux.a'], [cmd('MAKE', 'vmlinux_o', exec([make, 'vmlinux.a']))], { delegated: true, replan: true }),
+    step('tmp1', ['vmlinux.a'], ['.tmp1'], [cmd('LD', '.tmp1', exec([t.tool('gen'), 'LD', '.tmp1', 'vmlinux.a']))]),
+  ];
+  t.write('vmlinux.a', 'archive');
+  await t.run(steps.slice(0, 2));
+  await t.run([steps[2]!, steps[3]!]);
+  const graph = t.graph(steps);
+  const dryRun = (s: Step) => kbuildDryRun(s, { objtree: t.dir });
+  const why = explainWhy(graph, t.dir, {}, t.dir, dryRun);
+  assert.equal(why.get('vt'), { kind: 'delegated', dryRun: 'nothing-to-do' });
+  assert.equal(why.get('link'), { kind: 'up-to-date' }, 'exact: kbuild leaves vt.o as it is');
+  assert.equal(why.get('compile'), { kind: 'delegated' }, "the compile stage is kbuild's to decide");
+  assert.equal(describeReason(why.get('tmp1')!), 'kbuild decides compile first; up to date if it leaves vmlinux.a as it is');
+  const later = new Date(Date.now() + 10_000);
+  fs.utimesSync(path.join(t.dir, 'a.src'), later, later);
+  const again = explainWhy(graph, t.dir, {}, t.dir, dryRun);
+  assert.equal(again.get('vt'), { kind: 'delegated', dryRun: 'would-run' });
+  assert.equal(again.get('link'), { kind: 'waits-for', step: 'vt', path: 'vt.o' });
 });
 
 test('explainWhy after clean: a downstream step with a record waits instead of claiming a missing input', async () => {

@@ -62,6 +62,31 @@ test('a delegated step always runs (kbuild decides); identical outputs keep depe
   assert.is(t.read('vmlinux'), 'LD:ALPHA');
 });
 
+test("a kbuild compile inside a link (version-timestamp) runs only when the link runs, and never relinks by itself", async () => {
+  // A stand-in for the version-timestamp compile outside the reproducible environment: a new date
+  // every time it runs. As a step of its own it would relink on every run (issue 17).
+  const make = exec(['sh', '-c', 'echo make >> "$KP_LOG"; date +%s%N > "$0"', 'init/vt.o'], { kbuildWrites: ['init/vt.o'] });
+  const link = (out: string, ins: string[]) => cmd('LD', out, exec([t.tool('gen'), 'LD', out, ...ins]));
+  const steps = [
+    step('tmp1', ['a.src'], ['.tmp1', 'init/vt.o'], [cmd('CC', 'init/vt.o', make), link('.tmp1', ['a.src', 'init/vt.o'])]),
+    step('vmlinux', ['.tmp1', 'init/vt.o'], ['vmlinux'], [link('vmlinux', ['.tmp1', 'init/vt.o'])]),
+  ];
+  fs.mkdirSync(path.join(t.dir, 'init'));
+  await t.run(steps);
+  assert.equal(t.runs().map((l) => l.split(' ')[0]), ['make', 'LD', 'LD']);
+  assert.equal(fs.readdirSync(path.join(t.dir, 'init')).filter((f) => f.startsWith('.kpipe-tmp')), [], 'kbuild wrote it in place');
+  t.resetRuns();
+  const r = await t.run(steps);
+  assert.equal(t.runs(), [], 'a no-op compiles nothing and links nothing');
+  assert.equal(r.log?.counts.ran, 0);
+  t.write('a.src', 'beta');
+  await t.run(steps);
+  assert.equal(t.runs().map((l) => l.split(' ')[0]), ['make', 'LD', 'LD'], 'a relink compiles it afresh, once');
+  t.resetRuns();
+  await t.run(steps);
+  assert.equal(t.runs(), []);
+});
+
 test('seed 002: vmlinux relinked but its BTF unchanged, spelt ./vmlinux or not: modules do not rerun', async () => {
   t.write('vmlinux.o', 'kernel v1');
   t.write('m.o', 'module');

@@ -29,6 +29,20 @@ test('records survive a reload', () => {
   assert.equal(again.problems, []);
 });
 
+test('a step record keeps its command fingerprint, in the journal and through compaction', () => {
+  const s = StateStore.load(t.dir);
+  s.recordStep({ ...rec('x'), fingerprint: 'c exec\na 0000abcd' }, []);
+  s.recordStep(rec('y'), []);
+  s.close();
+  assert.is(StateStore.load(t.dir).step('x')?.fingerprint, 'c exec\na 0000abcd');
+  const c = StateStore.load(t.dir);
+  c.compact();
+  c.close();
+  const again = StateStore.load(t.dir);
+  assert.equal(again.step('x'), { ...rec('x'), fingerprint: 'c exec\na 0000abcd' });
+  assert.equal(again.step('y'), rec('y'), 'a record without one stays without one');
+});
+
 test('a torn last line (kill -9 mid-write) is ignored, and appending goes on cleanly', () => {
   const s = StateStore.load(t.dir);
   s.recordStep(rec('x'), []);
