@@ -7,43 +7,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bannerRelease, checkBtfBase } from '../../core/cli/btf-base-option.js';
 import { assertUserError, kpipe, removeTempDirs, tempDir } from './helpers.js';
+import { elfWithSection } from '../helpers/tiny-elf.js';
 
 test.after(removeTempDirs);
 
 /** Raw BTF: the 24-byte header (magic 0xeb9f, version 1) and an empty string section. */
 const RAW_BTF = Buffer.concat([Buffer.from([0x9f, 0xeb, 1, 0, 24, 0, 0, 0]), Buffer.alloc(12), Buffer.from([1, 0, 0, 0, 0])]);
 
-/** A little-endian ELF64 with one named section holding `content` (and .shstrtab). */
-function elfWith(name: string, content: Buffer, trailer = Buffer.alloc(0)): Buffer {
-  const shstrtab = Buffer.from(`\0${name}\0.shstrtab\0`, 'latin1');
-  const dataOffset = 64;
-  const strOffset = dataOffset + content.length;
-  const shOffset = (strOffset + shstrtab.length + 7) & ~7;
-  const elf = Buffer.alloc(shOffset + 3 * 64);
-  elf.writeUInt32BE(0x7f454c46, 0);
-  elf[4] = 2;
-  elf[5] = 1;
-  elf[6] = 1;
-  elf.writeUInt16LE(2, 16);
-  elf.writeUInt16LE(62, 18);
-  elf.writeBigUInt64LE(BigInt(shOffset), 40);
-  elf.writeUInt16LE(64, 52);
-  elf.writeUInt16LE(64, 58);
-  elf.writeUInt16LE(3, 60);
-  elf.writeUInt16LE(2, 62);
-  content.copy(elf, dataOffset);
-  shstrtab.copy(elf, strOffset);
-  const header = (i: number, nameAt: number, type: number, offset: number, size: number) => {
-    const at = shOffset + i * 64;
-    elf.writeUInt32LE(nameAt, at);
-    elf.writeUInt32LE(type, at + 4);
-    elf.writeBigUInt64LE(BigInt(offset), at + 24);
-    elf.writeBigUInt64LE(BigInt(size), at + 32);
-  };
-  header(1, 1, 1, dataOffset, content.length);
-  header(2, 2 + name.length, 3, strOffset, shstrtab.length);
-  return Buffer.concat([elf, trailer]);
-}
 
 /** A directory with just what the check reads of a tree: its release. */
 function treeOf(release: string): string {
@@ -68,18 +38,18 @@ test('a missing file, a directory, a file without BTF and an ELF without .BTF ar
   assert.equal(messages(dir), [`error: --btf-base ${dir}: is a directory, not a file holding BTF`]);
   const text = file('notes.txt', Buffer.from('not BTF at all, long enough to have a header\n'));
   assert.match(messages(text)[0]!, /^error: --btf-base .*notes\.txt: neither an ELF file with a \.BTF section nor raw BTF/);
-  const elf = file('vmlinux', elfWith('.data', RAW_BTF));
+  const elf = file('vmlinux', elfWithSection('.data', RAW_BTF, { type: 2 }));
   assert.match(messages(elf)[0]!, /^error: --btf-base .*vmlinux: an ELF file without BTF \(no \.BTF section\)/);
 });
 
 test('raw BTF and an ELF with a .BTF section are bases; the same release as the tree: nothing to say', () => {
   const tree = treeOf('6.12.117');
   assert.equal(messages(file('raw', RAW_BTF), tree), []);
-  assert.equal(messages(file('vmlinux', elfWith('.BTF', RAW_BTF, Buffer.from('\0Linux version 6.12.117 (kpipe@kpipe) #1\0'))), tree), []);
+  assert.equal(messages(file('vmlinux', elfWithSection('.BTF', RAW_BTF, { type: 2, trailer: Buffer.from('\0Linux version 6.12.117 (kpipe@kpipe) #1\0') })), tree), []);
 });
 
 test("a vmlinux whose banner is another release than the tree's: a warning naming both", () => {
-  const base = file('vmlinux', elfWith('.BTF', RAW_BTF, Buffer.from('\0Linux version %s (%s)\0Linux version 6.18.4 (u@h) #1\0')));
+  const base = file('vmlinux', elfWithSection('.BTF', RAW_BTF, { type: 2, trailer: Buffer.from('\0Linux version %s (%s)\0Linux version 6.18.4 (u@h) #1\0') }));
   assert.equal(bannerRelease(fs.readFileSync(base)), '6.18.4');
   const found = checkBtfBase(base, treeOf('6.12.117+deb12-amd64'));
   assert.equal(found.map((d) => d.severity), ['warning']);

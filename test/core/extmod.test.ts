@@ -16,6 +16,7 @@ import { stripCommand } from '../../plugins/module-hashes/merkle.js';
 import type { Toolchain } from '../../core/planning/toolchain.js';
 import { loadKconfig } from '../../core/planning/kconfig.js';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
+import { elfWithSection } from '../helpers/tiny-elf.js';
 
 function stageGraphOf(text: string, config: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-extmod-'));
@@ -108,10 +109,10 @@ test('BTF digest: a raw BTF file and the .BTF section of an ELF holding the same
   const btf = Buffer.from('\x9f\xeb\x01\x00 some BTF bytes', 'latin1');
   fs.writeFileSync(raw, btf);
   const elf = path.join(dir, 'elf');
-  fs.writeFileSync(elf, minimalElfWithSection('.BTF', btf));
+  fs.writeFileSync(elf, elfWithSection('.BTF', btf));
   assert.is(btfDigest(elf), btfDigest(raw));
   const other = path.join(dir, 'other');
-  fs.writeFileSync(other, minimalElfWithSection('.data', btf));
+  fs.writeFileSync(other, elfWithSection('.data', btf));
   assert.is(btfDigest(other), undefined, 'an ELF without .BTF has no BTF');
 });
 
@@ -123,37 +124,5 @@ test("$(STRIP) for the install strip: the tree's (a cross tree's strip), else th
   assert.is(stripCommand(undefined, tree, {}), undefined);
 });
 
-/** A little-endian ELF64 with a null section, one named section holding `content`, and .shstrtab. */
-function minimalElfWithSection(name: string, content: Buffer): Buffer {
-  const shstrtab = Buffer.from(`\0${name}\0.shstrtab\0`, 'latin1');
-  const dataOffset = 64;
-  const strOffset = dataOffset + content.length;
-  const shOffset = (strOffset + shstrtab.length + 7) & ~7;
-  const elf = Buffer.alloc(shOffset + 3 * 64);
-  elf.writeUInt32BE(0x7f454c46, 0);
-  elf[4] = 2; // ELFCLASS64
-  elf[5] = 1; // little-endian
-  elf[6] = 1;
-  elf.writeUInt16LE(1, 16); // ET_REL
-  elf.writeUInt16LE(62, 18); // x86-64
-  elf.writeUInt32LE(1, 20);
-  elf.writeBigUInt64LE(BigInt(shOffset), 40);
-  elf.writeUInt16LE(64, 52); // e_ehsize
-  elf.writeUInt16LE(64, 58); // e_shentsize
-  elf.writeUInt16LE(3, 60); // e_shnum
-  elf.writeUInt16LE(2, 62); // e_shstrndx
-  content.copy(elf, dataOffset);
-  shstrtab.copy(elf, strOffset);
-  const header = (i: number, nameAt: number, type: number, offset: number, size: number) => {
-    const at = shOffset + i * 64;
-    elf.writeUInt32LE(nameAt, at);
-    elf.writeUInt32LE(type, at + 4);
-    elf.writeBigUInt64LE(BigInt(offset), at + 24);
-    elf.writeBigUInt64LE(BigInt(size), at + 32);
-  };
-  header(1, 1, 1 /* PROGBITS */, dataOffset, content.length);
-  header(2, 2 + name.length, 3 /* STRTAB */, strOffset, shstrtab.length);
-  return elf;
-}
 
 test.run();
