@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, differences, env, kbuildReference, prepareTree, restore, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
+import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 let tree: KernelTree;
@@ -20,20 +21,9 @@ let reference: string;
 let cacheDir: string;
 let nginx: Nginx;
 
-interface RunRecord {
-  id: string;
-  stage: string;
-  ran: boolean;
-  outcome: string;
-  cached?: string;
-  reason?: { kind: string };
-}
 
-const own = (s: RunRecord) => s.reason?.kind !== 'delegated';
 
-function lastRun(): RunRecord[] {
-  return (JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] }).steps;
-}
+const lastRun = (): RunRecord[] => lastRunIn(tree.out);
 
 /** stdout and stderr: the cache's warnings go to stderr. */
 function kpipe(...args: string[]): { output: string; stderr: string; seconds: number } {

@@ -10,19 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 
-interface RunRecord {
-  id: string;
-  stage: string;
-  ran: boolean;
-  reason?: { kind: string };
-  why?: string;
-}
 
-/** Delegated steps are kbuild's own make calls: kbuild decides, and they always run. */
-const own = (s: RunRecord) => s.reason?.kind !== 'delegated';
 
 /** PAHOLE_FLAGS as the tree's kbuild computes them, less pahole's nondeterministic -j. */
 function deterministicPaholeFlags(tree: KernelTree): string {
@@ -37,7 +29,7 @@ export function kernelLineSuite(profile: string, opts: { line: string; modules: 
   let editedReference: string;
   const extra = opts.extra ?? [];
 
-  const lastRun = (): RunRecord[] => (JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] }).steps;
+  const lastRun = (): RunRecord[] => lastRunIn(tree.out);
   const kpipeRun = () => run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { stdio: ['ignore', 'pipe', 'pipe'] });
 
   test.before(() => {

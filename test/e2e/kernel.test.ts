@@ -8,27 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 let tree: KernelTree;
 let reference: string;
 let editedReference: string;
 
-interface RunRecord {
-  id: string;
-  stage: string;
-  ran: boolean;
-  reason?: { kind: string };
-  why?: string;
-}
 
-/** Delegated steps are kbuild's own make calls: kbuild decides, and they always run. */
-const own = (s: RunRecord) => s.reason?.kind !== 'delegated';
 
-function lastRun(): RunRecord[] {
-  const json = JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] };
-  return json.steps;
-}
+const lastRun = (): RunRecord[] => lastRunIn(tree.out);
 
 function kpipeRun(): string {
   return run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { stdio: ['ignore', 'pipe', 'pipe'] });

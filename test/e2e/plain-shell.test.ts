@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { lastRun as lastRunIn, type RunRecord } from '../helpers/last-run.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 const CONFIG_FILES = ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h'];
@@ -31,18 +32,8 @@ function kpipe(...args: string[]): string {
   return plain([process.execPath, KPIPE, ...args]);
 }
 
-interface RunRecord {
-  id: string;
-  label: string;
-  stage: string;
-  ran: boolean;
-  reason?: { kind: string };
-  why?: string;
-}
 
-function lastRun(): RunRecord[] {
-  return (JSON.parse(fs.readFileSync(path.join(tree.out, '.kpipe', 'last-run.json'), 'utf8')) as { steps: RunRecord[] }).steps;
-}
+const lastRun = (): RunRecord[] => lastRunIn(tree.out);
 
 /** Steps kpipe ran itself (delegated ones are make calls in which kbuild decides). */
 function ranOwn(): string[] {
