@@ -8,13 +8,14 @@
 // Module.symvers, .vmlinux.export.c, scripts/module.lds) stay, so the next run links again without
 // compiling; `compile: true` (`kpipe clean --compile`) removes them too. A delegated step's outputs
 // come with kbuild's own record of each (`dir/.name.cmd`: `..vmlinux.export.o.cmd`,
-// `..module-common.o.cmd`, `init/.version-timestamp.o.cmd`), removed with the output.
+// `..module-common.o.cmd`), removed with the output, and so do the outputs a kbuild command of a
+// step writes in place (`init/.version-timestamp.o.cmd`, compiled by the first link).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../diagnostic.js';
 import { KpipeError } from '../diagnostic.js';
 import { absolutePath, canonicalPath, isInsideTree } from '../paths.js';
-import type { Step } from '../planning/step.js';
+import { kbuildWrittenOutputs, type Step } from '../planning/step.js';
 import { STATE_DIR } from '../state/state-store.js';
 import { tempBase } from './temp-outputs.js';
 import { reapOrphans } from './orphans.js';
@@ -83,7 +84,7 @@ export async function cleanOutputs(steps: readonly Step[], objtree: string, opts
     const seen = new Set<string>();
     for (const step of steps) {
       if (keptByClean(step, opts.compile === true)) continue;
-      const records = step.delegated ? step.outputs.map(kbuildRecordOf) : [];
+      const records = (step.delegated ? step.outputs : kbuildWrittenOutputs(step)).map(kbuildRecordOf);
       for (const raw of [...step.outputs, ...(step.scratch ?? []), ...records]) {
         const p = canonicalPath(raw, objtree);
         if (seen.has(p)) continue;
