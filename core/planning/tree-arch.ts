@@ -38,6 +38,13 @@ export interface TreeArchRequest {
 
 export function resolveTreeArch(request: TreeArchRequest): TreeArch {
   const given = request.env.ARCH !== undefined && request.env.ARCH !== '' ? request.env.ARCH : undefined;
+  // Debian's headers packages pin their ARCH (`override ARCH = x86` in .kernelvariables, which the
+  // tree's Makefile includes): whatever ARCH a user has exported, kbuild uses the tree's, so there is
+  // nothing to contradict and nothing to reconfigure.
+  const forced = request.objtree ? forcedArch(request.objtree) : undefined;
+  if (forced !== undefined) {
+    return { arch: forced, origin: `ARCH=${forced}, forced by ${path.join(request.objtree!, '.kernelvariables')}${given !== undefined && given !== forced ? ` (the ARCH=${given} given is overridden, as kbuild overrides it)` : ''}`, given: false };
+  }
   if (given !== undefined) checkArchName(given, request.srctree);
   const configured = request.objtree ? configuredArch(request.objtree) : undefined;
   if (given !== undefined && configured && given !== configured.arch) {
@@ -52,6 +59,17 @@ export function resolveTreeArch(request: TreeArchRequest): TreeArch {
   if (given !== undefined) return { arch: given, origin: `ARCH=${given}, given`, given: true };
   if (configured) return { arch: configured.arch, origin: `ARCH=${configured.arch} from ${configured.where}; none given`, given: false };
   return { origin: 'none given, and the tree does not say', given: false };
+}
+
+/** The ARCH a tree's `.kernelvariables` forces with `override ARCH = ...` (Debian's packaged trees). */
+function forcedArch(objtree: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(objtree, '.kernelvariables'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return /^override\s+ARCH\s*:?=\s*(\S+)\s*$/m.exec(text)?.[1];
 }
 
 /** `ARCH=x68`: name the architectures the source tree has (kbuild would fail with a missing Makefile). */

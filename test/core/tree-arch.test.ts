@@ -80,4 +80,16 @@ test("kbuild's SUBARCH mapping of uname -m", () => {
   assert.equal(['x86_64', 'i686', 'aarch64', 'riscv64', 's390x', 'ppc64le', 'mips64'].map(hostSrcarch), ['x86', 'x86', 'arm64', 'riscv', 's390', 'powerpc', 'mips']);
 });
 
+test("a headers package's forced ARCH (.kernelvariables' override) wins over an exported one, as in kbuild", () => {
+  config('x86', 'CONFIG_X86_64=y\n');
+  fs.writeFileSync(path.join(objtree, '.kernelvariables'), 'override ARCH = x86\noverride CROSS_COMPILE = x86_64-linux-gnu-\n');
+  const r = resolveTreeArch({ objtree, srctree, env: { ARCH: 'x86_64' } });
+  assert.is(r.arch, 'x86');
+  assert.is(r.given, false);
+  assert.match(r.origin, /forced by .*\.kernelvariables \(the ARCH=x86_64 given is overridden/);
+  // Without the override the same ARCH is a contradiction.
+  fs.rmSync(path.join(objtree, '.kernelvariables'));
+  assert.match(failure(() => resolveTreeArch({ objtree, srctree, env: { ARCH: 'x86_64' } })), /arch-mismatch/);
+});
+
 test.run();
