@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { error, type Diagnostic } from '../diagnostic.js';
 import { readElfSection } from '../elf/elf-section.js';
+import { releaseOfTree } from '../planning/kernel-version.js';
 
 /** The running kernel's BTF: its release is `uname -r`, whatever the file's bytes say. */
 const RUNNING_KERNEL_BTF = '/sys/kernel/btf/vmlinux';
@@ -74,12 +75,9 @@ export function checkBtfBase(file: string, objtree: string | undefined, runningR
 
 function releaseWarning(file: string, bytes: Buffer, objtree: string | undefined, runningRelease: string): Diagnostic[] {
   if (objtree === undefined) return [];
-  let treeRelease: string;
-  try {
-    treeRelease = fs.readFileSync(path.join(objtree, 'include/config/kernel.release'), 'utf8').trim();
-  } catch {
-    return []; // a tree without a release cannot be compared (the toolchain read reports it)
-  }
+  // A tree without a release cannot be compared (the toolchain read reports it).
+  const treeRelease = releaseOfTree(objtree)?.value;
+  if (treeRelease === undefined) return [];
   const running = path.resolve(file) === RUNNING_KERNEL_BTF;
   const release = running ? runningRelease : isElf(bytes) ? bannerRelease(bytes) : undefined;
   if (release === undefined || release === treeRelease) return [];

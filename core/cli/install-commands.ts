@@ -23,6 +23,7 @@ import { encodeSignature, parseSignature } from '../../plugins/module-hashes/sig
 import { modinstPolicy, readModinst, type Signing } from '../install/modinst-policy.js';
 import { runTool } from '../install/run-tool.js';
 import { depmod } from '../install/depmod.js';
+import { releaseOfTree } from '../planning/kernel-version.js';
 
 /** kbuild's INSTALL_MOD_DIR: `kernel` for in-tree modules; for external ones `updates` unless set. */
 function installModDir(session: Session): string {
@@ -42,12 +43,8 @@ function layout(session: Session, args: CliArgs, command: string): InstallLayout
   if (!session.objtree) throw new KpipeError([error('usage', `kpipe ${command} needs an output tree: -C DIR (or O=DIR)`)]);
   if (args.modPath === undefined) throw new KpipeError([error('usage', `kpipe ${command} needs --mod-path DIR2 (kbuild's INSTALL_MOD_PATH)`)]);
   const releaseFile = path.join(session.objtree, 'include/config/kernel.release');
-  let release: string;
-  try {
-    release = fs.readFileSync(releaseFile, 'utf8').trim();
-  } catch {
-    throw new KpipeError([error('no-kernel-release', `no ${releaseFile}`, { hint: 'build the tree first (kbuild writes it in prepare)' })]);
-  }
+  if (!fs.existsSync(releaseFile)) throw new KpipeError([error('no-kernel-release', `no ${releaseFile}`, { hint: 'build the tree first (kbuild writes it in prepare)' })]);
+  const release = releaseOfTree(session.objtree)?.value ?? '';
   if (release === '' || release.includes('/')) throw new KpipeError([error('no-kernel-release', `${releaseFile} does not hold a usable release ('${release}')`)]);
   const shownRoot = path.join(args.modPath, 'lib', 'modules', release);
   return { objtree: session.objtree, release, shownRoot, root: path.resolve(process.cwd(), shownRoot) };
