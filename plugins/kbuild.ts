@@ -182,7 +182,4 @@ export function postlinkMakefile(ctx: PluginContext): string | undefined {
 }
 
 /** kbuild's record of how TARGET was made: `dir/.name.cmd` (Kbuild.include's `dot-target`). */
-export function dotCmdFile(target: string): string {
-  const slash = target.lastIndexOf('/');
-  return `${target.slice(0, slash + 1)}.${target.slice(slash + 1)}.cmd`;
-}
+export { kbuildRecordOf as dotCmdFile } from '../core/state/kbuild-record.js';

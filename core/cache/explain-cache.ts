@@ -10,7 +10,7 @@ import { commandIdentity, mustRun } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
 import type { StepCache } from './step-cache.js';
-import { cacheQuery } from './cache-query.js';
+import { cacheQuery, kbuildKeyInputs } from './cache-query.js';
 
 export function cachePredictions(graph: StepGraph, reasons: ReadonlyMap<string, Reason>, cache: StepCache, opts: IdentityOptions & { stateDir?: string }): Set<string> {
   const objtree = graph.objtree;
@@ -43,7 +43,8 @@ export function cachePredictions(graph: StepGraph, reasons: ReadonlyMap<string, 
       }
       inputs.push(p, h);
     }
-    const entry = known ? cache.localEntry(cacheQuery(step, commandIdentity(step, opts), inputs, objtree, { stateDir, ...(opts.srctree ? { srctree: opts.srctree } : {}), ...(opts.env ? { env: opts.env } : {}) })) : undefined;
+    const kbuild = known ? kbuildKeyInputs(step, probe, objtree) : undefined;
+    const entry = kbuild ? cache.localEntry(cacheQuery(step, commandIdentity(step, opts), [...inputs, ...kbuild], objtree, { stateDir, ...(opts.srctree ? { srctree: opts.srctree } : {}), ...(opts.env ? { env: opts.env } : {}) })) : undefined;
     if (!entry) {
       for (const o of step.outputs) unknown.add(o);
       continue;

@@ -219,6 +219,7 @@ function canonicalStep(step: Step, objtree: string): Step {
     if (action.stdout !== undefined) action.stdout = canonicalPath(action.stdout, objtree);
     if (action.inPlace !== undefined) action.inPlace = canonicalPath(action.inPlace, objtree);
     if (action.kbuildWrites !== undefined) action.kbuildWrites = action.kbuildWrites.map((p) => canonicalPath(p, objtree));
+    if (action.kbuildStamps !== undefined) action.kbuildStamps = action.kbuildStamps.map((p) => canonicalPath(p, objtree));
     return { ...c, action };
   });
   const out: Step = { ...step, commands, inputs: canon(step.inputs), outputs: canon(step.outputs) };

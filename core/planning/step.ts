@@ -42,6 +42,14 @@ export interface ExecCommand {
    * only when it changed them, as kbuild prints `CC` only when it compiles.
    */
   kbuildWrites?: string[];
+  /**
+   * Files this kbuild command regenerates with the time of the run: kbuild's filechk of
+   * include/generated/utsversion.h, from KBUILD_BUILD_TIMESTAMP or the clock. The step cache keys a
+   * step with kbuildWrites by the dependencies kbuild recorded for what it wrote (its `.cmd` files),
+   * less these: a link restored from the cache carries the time of the run that stored it, as a link
+   * that was never redone would.
+   */
+  kbuildStamps?: string[];
 }
 
 /**

@@ -17,6 +17,7 @@ import { KpipeError } from '../diagnostic.js';
 import { absolutePath, canonicalPath, isInsideTree } from '../paths.js';
 import { kbuildWrittenOutputs, type Step } from '../planning/step.js';
 import { STATE_DIR } from '../state/state-store.js';
+import { kbuildRecordOf } from '../state/kbuild-record.js';
 import { tempBase } from './temp-outputs.js';
 import { reapOrphans } from './orphans.js';
 import { acquireTreeLock } from './lock.js';
@@ -55,11 +56,6 @@ export function keptByClean(step: Step, compile: boolean): boolean {
 }
 
 /** kbuild's record of a target it built (`if_changed`): `dir/.name.cmd`. */
-export function kbuildRecordOf(canonical: string): string {
-  const slash = canonical.lastIndexOf('/');
-  return `${canonical.slice(0, slash + 1)}.${canonical.slice(slash + 1)}.cmd`;
-}
-
 export async function cleanOutputs(steps: readonly Step[], objtree: string, opts: CleanOptions = {}): Promise<CleanResult> {
   objtree = path.resolve(objtree);
   const stateDir = path.resolve(opts.stateDir ?? objtree);

@@ -45,7 +45,7 @@ import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
 import { treeUnwritable } from './fs-failure.js';
 import { ProcessNotes, reapOrphans } from './orphans.js';
 import type { CacheQuery, CacheSource, Restored, StepCache } from '../cache/step-cache.js';
-import { cacheQuery } from '../cache/cache-query.js';
+import { cacheQuery, kbuildKeyInputs } from '../cache/cache-query.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -346,21 +346,25 @@ class Run {
     const temps = step.delegated ? undefined : new TempOutputs(inPlace.length > 0 ? step.outputs.filter((o) => !inPlace.includes(o)) : step.outputs, this.objtree, this.tag);
     const scratch = step.scratch ?? [];
     for (const o of step.outputs) this.makeDir(path.dirname(absolutePath(o, this.objtree)));
+    // A step that writes nothing is a check (relocs_check.sh, ...): cheap, and its output is the point.
+    // Delegated steps are kbuild's to decide: never cached. A kbuild command within a step
+    // (init/version-timestamp.o in the first link) is keyed by kbuild's record of it, and a hit
+    // restores what it wrote in place too, through temporaries of their own.
+    const cacheable = temps !== undefined && this.opts.cache !== undefined && step.outputs.length > 0;
+    const query = cacheable ? this.cacheQueryFor(step, inputs, inPlace) : undefined;
+    const restoreTemps = query && inPlace.length > 0 ? new TempOutputs(step.outputs, this.objtree, this.tag) : temps;
     if (temps) {
       this.removeStrayTemporaries(step);
-      this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...scratch] });
+      const restoreOnly = restoreTemps === temps ? [] : inPlace.map((o) => restoreTemps!.temps.get(o)!);
+      this.store.beginStep({ id: step.id, tag: this.tag, files: [...temps.temps.values(), ...restoreOnly, ...scratch] });
     }
     let end: StepEnd | undefined;
-    // A step that writes nothing is a check (relocs_check.sh, ...): cheap, and its output is the point.
-    // A step with a command kbuild runs in place (init/version-timestamp.o in the first link) is
-    // kbuild's to decide, as delegated steps are: never cached.
-    const query = temps && this.opts.cache && step.outputs.length > 0 && inPlace.length === 0 ? cacheQuery(step, this.identity(step), inputs, this.objtree, this.opts) : undefined;
     const deadline = this.deadline();
     try {
       if (query) {
-        const hit = await this.opts.cache!.restore(query, (o) => temps!.tempAbsolute(o), this.abort.signal);
+        const hit = await this.opts.cache!.restore(query, (o) => restoreTemps!.tempAbsolute(o), this.abort.signal);
         if (this.interrupted) return (end = { kind: 'interrupted' });
-        if (hit) return (end = this.putRestored(step, temps!, inputs, previous, performance.now() - t0, hit));
+        if (hit) return (end = this.putRestored(step, restoreTemps!, inputs, previous, performance.now() - t0, hit));
       }
       for (const command of step.commands) {
         if (this.interrupted) return (end = { kind: 'interrupted' });
@@ -371,20 +375,28 @@ class Run {
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
       end = this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0);
-      if (query && end.kind === 'ok') await this.storeInCache(step, query);
+      // Stored under kbuild's records as the run left them: they describe the outputs stored.
+      const storeAs = cacheable && inPlace.length > 0 ? this.cacheQueryFor(step, inputs, inPlace) : query;
+      if (storeAs && end.kind === 'ok') await this.storeInCache(step, storeAs);
       return end;
     } finally {
       deadline.dispose();
       for (const s of scratch) fs.rmSync(absolutePath(s, this.objtree), { force: true });
       if (end?.kind !== 'ok') {
         if (temps) {
-          for (const t of temps.temps.values()) fs.rmSync(absolutePath(t, this.objtree), { force: true });
+          for (const t of new Set([...temps.temps.values(), ...restoreTemps!.temps.values()])) fs.rmSync(absolutePath(t, this.objtree), { force: true });
           this.store.endStep(step.id, this.tag);
         }
         // kbuild may have half-written its outputs in place: measure them again when next asked.
         for (const o of step.outputs) this.probe.forget(o);
       }
     }
+  }
+
+  /** The step's cache lookup: its inputs, and kbuild's records for what its kbuild commands write in place. */
+  private cacheQueryFor(step: Step, inputs: readonly string[], inPlace: readonly string[]): CacheQuery | undefined {
+    const kbuild = inPlace.length > 0 ? kbuildKeyInputs(step, this.probe, this.objtree) : [];
+    return kbuild && cacheQuery(step, this.identity(step), kbuild.length > 0 ? [...inputs, ...kbuild] : inputs, this.objtree, this.opts);
   }
 
   /**

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
 import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
+import { recordedDeps } from '../../core/state/kbuild-record.js';
 import { builtin, continued, dotCmdFile, moduleLinkerScript, moduleObjectsOf, vmlinuxPrerequisites } from '../kbuild.js';
 
 export const MTIME_BUILTIN = 'kbuild-mtime-order';
@@ -75,20 +76,3 @@ const mtimeOrder: BuiltinFunction = async (args, ctx) => {
     fs.utimesSync(file, atime, seconds);
   }
 };
-
-/** The `deps_TARGET := \ FILE \ $(wildcard FILE) ...` list fixdep wrote into a .cmd file (none if absent). */
-export function recordedDeps(cmdFile: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(cmdFile, 'utf8');
-  } catch {
-    return [];
-  }
-  const m = /^deps_\S+ := \\\n((?:.*\\\n)*)/m.exec(text);
-  if (!m) return [];
-  return m[1]!
-    .split('\\\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .map((l) => /^\$\(wildcard (.+)\)$/.exec(l)?.[1] ?? l);
-}

@@ -31,7 +31,11 @@ export const linkPlugin: KpipePlugin = {
       // KBUILD_BUILD_TIMESTAMP every compile gets a new date, and as a step of its own it would relink
       // vmlinux on every run. It is the first link's first command instead (LinkBase.prelude).
       const versionTimestamp = kbuildMake(ctx, 'CC', 'init/version-timestamp.o', ['$(srctree)/scripts/Makefile.build', 'obj=init']);
-      if (versionTimestamp.action.kind === 'exec') versionTimestamp.action.kbuildWrites = ['init/version-timestamp.o'];
+      if (versionTimestamp.action.kind === 'exec') {
+        versionTimestamp.action.kbuildWrites = ['init/version-timestamp.o'];
+        // init/Makefile's filechk rewrites it with the build's date and number whenever it compiles.
+        versionTimestamp.action.kbuildStamps = ['include/generated/utsversion.h'];
+      }
       versionTimestamp.note = 'delegated to kbuild, by the first link: compiled only when it relinks';
       const lds = toolchain.value('KBUILD_LDS');
       const libraries = useVmlinuxO ? [] : toolchain.words('KBUILD_VMLINUX_LIBS');

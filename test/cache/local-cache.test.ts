@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chain, cmd, exec, makeTree, step, type Tree } from '../executor/fixture.js';
+import type { Step } from '../../core/planning/step.js';
 import { StepCache } from '../../core/cache/step-cache.js';
 import type { RunLogStep } from '../../core/running/run-log.js';
 import { cachePredictions } from '../../core/cache/explain-cache.js';
@@ -153,6 +154,60 @@ test('explain --why: steps waiting for a delegated step (kbuild\'s compile stage
   const why = explainWhy(graph);
   assert.is(why.get('L')!.kind, 'waits-for');
   assert.equal([...cachePredictions(graph, why, cache(), {})], ['L']);
+});
+
+/**
+ * The first link as the link plugin plans it: kbuild compiles init/vt.o in place (a new date each
+ * time, as init/version-timestamp.o outside the reproducible environment, with its utsversion.h
+ * rewritten), writes its `.cmd` record naming what it read, then the link.
+ */
+function stampedLink(tr: Tree): Step[] {
+  const compile = [
+    'echo make >> "$KP_LOG"',
+    'date +%s%N > include/stamp.h',
+    '{ cat include/stamp.h include/hdr.h; } > init/vt.o',
+    "printf 'savedcmd_init/vt.o := cc -c init/vt.c\\n\\ndeps_init/vt.o := \\\\\\n  include/hdr.h \\\\\\n  include/stamp.h \\\\\\n  $(wildcard include/config/SMP) \\\\\\n\\n' > init/.vt.o.cmd",
+  ].join('; ');
+  const make = exec(['sh', '-c', compile], { kbuildWrites: ['init/vt.o'], kbuildStamps: ['include/stamp.h'] });
+  return [step('tmp1', ['a.src'], ['.tmp1', 'init/vt.o'], [cmd('CC', 'init/vt.o', make), cmd('LD', '.tmp1', exec([tr.tool('gen'), 'LD', '.tmp1', 'a.src', 'init/vt.o']))])];
+}
+
+test('a link with a kbuild compile in it (version-timestamp) is restored with what kbuild wrote, keyed by its .cmd record', async () => {
+  for (const d of ['init', 'include']) fs.mkdirSync(path.join(t.dir, d));
+  t.write('include/hdr.h', 'hdr');
+  // No record yet: nothing says what init/vt.o is made from, so nothing is looked up; the run stores.
+  await t.run(stampedLink(t), { cache: cache() });
+  const linked = { tmp: t.read('.tmp1'), vt: t.read('init/vt.o') };
+  t.write('a.src', 'ALPHA-edited');
+  await t.run(stampedLink(t), { cache: cache() });
+  assert.is.not(t.read('init/vt.o'), linked.vt, 'a new date');
+  t.write('a.src', 'alpha');
+  t.resetRuns();
+  const graph = t.graph(stampedLink(t));
+  assert.equal([...cachePredictions(graph, explainWhy(graph), cache(), {})], ['tmp1'], 'explain --why foresees the hit');
+  const c = cache();
+  const r = await t.run(stampedLink(t), { cache: c });
+  assert.equal(ran(t), [], 'neither the compile nor the link ran');
+  assert.is(r.output, '  CACHED  .tmp1\n');
+  assert.equal({ tmp: t.read('.tmp1'), vt: t.read('init/vt.o') }, linked, 'the link and the object kbuild compiled for it, as the first run left them');
+  await t.run(stampedLink(t), { cache: cache() });
+  assert.equal(ran(t), [], 'the restored object is an output like a built one: a no-op follows');
+  // A file the record names is part of the key (the stamp is not: it changed on every run above).
+  t.write('include/hdr.h', 'hdr-2');
+  t.write('a.src', 'ALPHA-edited');
+  const miss = cache();
+  await t.run(stampedLink(t), { cache: miss });
+  assert.is(miss.counts.local, 0);
+  assert.equal(ran(t), ['make', 'LD']);
+  // Without its record the step is not looked up at all.
+  t.write('a.src', 'alpha');
+  t.write('include/hdr.h', 'hdr');
+  fs.rmSync(path.join(t.dir, 'init/.vt.o.cmd'));
+  t.resetRuns();
+  const none = cache();
+  await t.run(stampedLink(t), { cache: none });
+  assert.is(none.counts.local, 0);
+  assert.equal(ran(t), ['make', 'LD']);
 });
 
 test('a step that writes nothing (a check) always runs: its output is the point', async () => {

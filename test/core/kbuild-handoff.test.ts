@@ -9,7 +9,8 @@ import type { PluginContext } from '../../core/plugin-api.js';
 import { placeholderToolchain, type Toolchain } from '../../core/planning/toolchain.js';
 import { getBuiltin } from '../../core/running/builtins.js';
 import { dotCmdFile, makeCmd, moduleLinkCommand, vmlinuxLinkCommand } from '../../plugins/kbuild.js';
-import { MTIME_BUILTIN, recordedDeps, registerMtimeBuiltin } from '../../plugins/kbuild-handoff/mtime-order.js';
+import { MTIME_BUILTIN, registerMtimeBuiltin } from '../../plugins/kbuild-handoff/mtime-order.js';
+import { recordedDeps } from '../../core/state/kbuild-record.js';
 import { planFor, profileKconfig } from '../helpers/plan.js';
 
 /** A context whose toolchain holds `values` as `make run-command` would print them. */

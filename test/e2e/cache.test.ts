@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
-import { compilePhase, differences, env, kbuildReference, prepareTree, restore, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { compilePhase, differences, env, kbuildReference, plainEnv, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
 
@@ -46,9 +46,9 @@ test.after(async () => {
 
 /**
  * The first link carries kbuild's compile of init/version-timestamp.o (link-vmlinux.sh's order, so a
- * new date never relinks by itself), and a step with a kbuild command writing in place is kbuild's to
- * decide: never cached. It relinks; its output is the bytes the cache knows, so every later step is a
- * hit. (explain --why cannot foresee those hits behind a step that must run: test/cache covers it.)
+ * new date never relinks by itself). It is keyed by kbuild's record of that compile
+ * (init/.version-timestamp.o.cmd and the files it names); a tree without the record (a pristine,
+ * never linked one) cannot key it, so it links.
  */
 const FIRST_LINK = 'vmlinux.unstripped:.tmp_vmlinux1';
 
@@ -69,11 +69,32 @@ test('a vmlinux-only edit applied and reverted: the run after the revert restore
   assert.match(back.output, /CACHED {2}vmlinux\.unstripped/);
   assert.equal(differences(reference, tree.out), []);
   const records = lastRun();
-  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [FIRST_LINK], 'only the first link ran');
-  assert.ok(records.some((s) => s.cached === 'local' && s.stage === 'vmlinux.unstripped'));
+  assert.equal(records.filter((s) => s.ran && own(s)).map((s) => s.id), [], 'no step of its own ran: every one was restored');
+  assert.is(records.find((s) => s.id === FIRST_LINK)?.cached, 'local', 'the first link too, with the object kbuild compiled for it');
   // The journal took the restored files as built ones: a no-op follows.
   kpipe('run', '-C', tree.out, '-j2', ...local);
   assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => s.id), []);
+});
+
+test('in a plain shell (no KBUILD_BUILD_*): the run after the revert restores the first link with its date, and so every later step', () => {
+  const local = ['--cache-dir', cacheDir];
+  const plainKpipe = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [KPIPE, ...args], { encoding: 'utf8', env: plainEnv(), maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`kpipe ${args.join(' ')} exited ${r.status}:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    return r.stdout;
+  };
+  const hashes = () => ['vmlinux', 'System.map', 'init/version-timestamp.o', 'lib/crc8.ko'].map((f) => `${f} ${run(['sha256sum', path.join(tree.out, f)]).split(' ')[0]}`);
+  restore(tree);
+  // The plain shell's compile phase (kpipe's compile stage) writes its user and host into the tree.
+  plainKpipe('run', '-C', tree.out, '-j2', ...local);
+  const first = hashes();
+  // Each compile of version-timestamp.o in a plain shell takes the clock: the edited link has a new date.
+  withPanicEdit(tree, () => plainKpipe('run', '-C', tree.out, '-j2', ...local));
+  fs.rmSync(path.join(tree.out, 'kernel', 'panic.o'));
+  const back = plainKpipe('run', '-C', tree.out, '-j2', ...local);
+  assert.match(back, /CACHED {2}\.tmp_vmlinux1/);
+  assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => s.id), [], 'no step of its own ran');
+  assert.equal(hashes(), first, 'the images and the version object of the first run, date included');
 });
 
 test('remote: a run fills nginx, a run into an emptied tree at the same path links from it alone', () => {

@@ -10,19 +10,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
-import { prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { plainEnv, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { lastRun as lastRunIn, type RunRecord } from '../helpers/last-run.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 const CONFIG_FILES = ['.config', 'include/config/auto.conf', 'include/generated/autoconf.h'];
 let tree: KernelTree;
-
-/** The environment of a fresh shell: none of scripts/kernel-env.sh's variables. */
-function plainEnv(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  for (const k of ['ARCH', 'CROSS_COMPILE', 'KBUILD_BUILD_VERSION', 'KBUILD_BUILD_TIMESTAMP', 'KBUILD_BUILD_USER', 'KBUILD_BUILD_HOST']) delete e[k];
-  return e;
-}
 
 function plain(argv: string[]): string {
   return run(argv, { env: plainEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -24,6 +24,13 @@ export function env(): NodeJS.ProcessEnv {
   return { ...process.env, ...REPRODUCIBLE_ENV };
 }
 
+/** The environment of a fresh shell: none of scripts/kernel-env.sh's variables (kpipe in a kernel engineer's shell). */
+export function plainEnv(): NodeJS.ProcessEnv {
+  const e = { ...process.env };
+  for (const k of ['ARCH', 'CROSS_COMPILE', ...Object.keys(REPRODUCIBLE_ENV)]) delete e[k];
+  return e;
+}
+
 export function run(argv: string[], options: SpawnSyncOptions = {}): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: env(), maxBuffer: 256 * 1024 * 1024, ...options });
   if (r.status !== 0) {

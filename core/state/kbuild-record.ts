@@ -1,0 +1,35 @@
+// kbuild's record of how it made a file: `dir/.name.cmd`, written by if_changed and fixdep. Its
+// `savedcmd_`/`cmd_` line is the command, its `deps_` list every file the command read (the compiler's
+// depfile with each CONFIG_ option as `$(wildcard include/config/X)`). kpipe reads these records where
+// kbuild, not kpipe, knows what a command depends on: `kpipe clean` removes the record with the
+// file, the step cache keys a kbuild compile by its recorded dependencies, and the hand-off (plugin
+// kbuild-mtime) compares mtimes against them as make would.
+import fs from 'node:fs';
+
+/** kbuild's record of how TARGET was made: `dir/.name.cmd` (Kbuild.include's `dot-target`). */
+export function kbuildRecordOf(target: string): string {
+  const slash = target.lastIndexOf('/');
+  return `${target.slice(0, slash + 1)}.${target.slice(slash + 1)}.cmd`;
+}
+
+/** The `deps_TARGET := \ FILE \ $(wildcard FILE) ...` list of a record's text, in order (none if absent). */
+export function recordedDepsOf(text: string): string[] {
+  const m = /^deps_\S+ := \\\n((?:.*\\\n)*)/m.exec(text);
+  if (!m) return [];
+  return m[1]!
+    .split('\\\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .map((l) => /^\$\(wildcard (.+)\)$/.exec(l)?.[1] ?? l);
+}
+
+/** The dependencies recorded in a `.cmd` file (none if it cannot be read). */
+export function recordedDeps(cmdFile: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(cmdFile, 'utf8');
+  } catch {
+    return [];
+  }
+  return recordedDepsOf(text);
+}
