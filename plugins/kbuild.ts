@@ -1,5 +1,6 @@
 // Small helpers every built-in plugin uses to speak kbuild: quiet labels, exec commands, and
 // delegating a compile to kbuild itself.
+import fs from 'node:fs';
 import type { Command, PluginContext } from '../core/plugin-api.js';
 
 export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; envName?: string; note?: string; quietOnSuccess?: boolean } = {}): Command {
@@ -139,10 +140,25 @@ export function moduleLinkerScript(ctx: PluginContext): string {
  * Makefile.modfinal's `cmd_ld_ko_o` as make expands it (one space where the recipe continues a line,
  * so an empty LDFLAGS_MODULE leaves two): the text `.KO.cmd` records, not an argv.
  */
-export function moduleLinkCommand(ctx: PluginContext, ko: string, object: string, lds: string): string {
+export function moduleLinkCommand(ctx: PluginContext, ko: string, object: string, lds: string, shape: ModuleLinkShape = { common: true, postlink: false }): string {
   const t = ctx.toolchain;
-  const objects = moduleObjectsOf(object, extmodPrefix(ctx)).join(' ');
-  return `${t.value('LD')} -r ${t.value('KBUILD_LDFLAGS')} ${t.value('KBUILD_LDFLAGS_MODULE')} ${t.value('LDFLAGS_MODULE')} -T ${lds} -o ${ko} ${objects}`;
+  const objects = moduleObjectsOf(object, extmodPrefix(ctx), shape.common).join(' ');
+  const link = `${t.value('LD')} -r ${t.value('KBUILD_LDFLAGS')} ${t.value('KBUILD_LDFLAGS_MODULE')} ${t.value('LDFLAGS_MODULE')} -T ${lds} -o ${ko} ${objects}`;
+  if (!shape.postlink) return link;
+  const makefile = postlinkMakefile(ctx);
+  const postlink = makefile !== undefined && fs.existsSync(makefile) ? ` ${t.value('MAKE')} -f ${sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`)} ${ko}` : 'true';
+  return `${link}; ${postlink}`;
+}
+
+/**
+ * What Makefile.modfinal's `cmd_ld_ko_o` links and runs, which changed across kernel lines:
+ * `common`, `.module-common.o` among the objects (6.11 on); `postlink`, the arch's Makefile.postlink
+ * run on each module after `ld -r` (`; $(if $(ARCH_POSTLINK), $(MAKE) -f $(ARCH_POSTLINK) $@, true)`,
+ * before 6.3 or so: 6.1 has it, 6.12 not).
+ */
+export interface ModuleLinkShape {
+  common: boolean;
+  postlink: boolean;
 }
 
 /** `$(srctree)/FILE` as make names a file it found through VPATH: relative when building in the source tree. */
@@ -152,10 +168,12 @@ function sourceFile(ctx: PluginContext, file: string): string {
 }
 
 /** scripts/Makefile.vmlinux's `vmlinux: scripts/link-vmlinux.sh vmlinux.o $(KBUILD_LDS)` and the rest. */
-export function vmlinuxPrerequisites(ctx: PluginContext): string[] {
+export function vmlinuxPrerequisites(ctx: PluginContext, flow: 'link' | 'unstripped' = 'link'): string[] {
   const prerequisites = [linkVmlinuxScript(ctx), 'vmlinux.o', ctx.toolchain.value('KBUILD_LDS')];
-  if (ctx.kconfig.isEnabled('MODULES')) prerequisites.push('.vmlinux.export.o');
+  if (ctx.kconfig.isEnabled('MODULES') || flow === 'unstripped') prerequisites.push('.vmlinux.export.o');
   if (ctx.kconfig.isEnabled('BUILDTIME_TABLE_SORT')) prerequisites.push('scripts/sorttable');
+  // `vmlinux.unstripped: $(RESOLVE_BTFIDS) $(srctree)/scripts/gen-btf.sh` (7.x's detached BTF).
+  if (flow === 'unstripped' && ctx.kconfig.isEnabled('DEBUG_INFO_BTF')) prerequisites.push(ctx.toolchain.value('RESOLVE_BTFIDS'), sourceFile(ctx, 'scripts/gen-btf.sh'));
   return prerequisites;
 }
 
@@ -169,11 +187,12 @@ export function linkVmlinuxScript(ctx: PluginContext): string {
  * LDFLAGS_vmlinux, then the arch's Makefile.postlink when the source tree has one (the `$(if ...)`
  * keeps its leading space: two spaces after the `;`).
  */
-export function vmlinuxLinkCommand(ctx: PluginContext, postlinkExists: boolean): string {
+export function vmlinuxLinkCommand(ctx: PluginContext, postlinkExists: boolean, target?: string): string {
   const t = ctx.toolchain;
   const postlink = sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`);
-  const link = `${linkVmlinuxScript(ctx)} "${t.value('LD')}" "${t.value('KBUILD_LDFLAGS')}" "${t.value('LDFLAGS_vmlinux')}"`;
-  return `${link}; ${postlinkExists ? ` ${t.value('MAKE')} -f ${postlink} vmlinux` : 'true'}`;
+  // From 6.15 the image is named on the command line ("$@": vmlinux.unstripped).
+  const link = `${linkVmlinuxScript(ctx)} "${t.value('LD')}" "${t.value('KBUILD_LDFLAGS')}" "${t.value('LDFLAGS_vmlinux')}"${target === undefined ? '' : ` "${target}"`}`;
+  return `${link}; ${postlinkExists ? ` ${t.value('MAKE')} -f ${postlink} ${target ?? 'vmlinux'}` : 'true'}`;
 }
 
 /** Where the arch's post-link makefile would be, for the caller to test (absolute when the source tree is known). */

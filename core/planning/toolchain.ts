@@ -28,6 +28,8 @@ export const TOOLCHAIN_VARIABLES = [
   'KGZIP', 'XZ', 'ZSTD',
   // gen-btf.sh (7.x) compiles an empty C object for vmlinux's BTF and passes resolve_btfids its flags.
   'KBUILD_CFLAGS', 'CLANG_FLAGS', 'RESOLVE_BTFIDS_FLAGS',
+  // The hand-off's records of Makefile.vmlinux's objcopy recipes (7.x) and of the module link.
+  'OBJCOPYFLAGS', 'objtree',
 ] as const;
 
 export type ToolchainVariable = (typeof TOOLCHAIN_VARIABLES)[number];

@@ -12,6 +12,7 @@ import type { KpipePlugin } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
 import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
 import { recordedDeps } from '../../core/state/kbuild-record.js';
+import { imageFlow } from './records.js';
 import { builtin, continued, dotCmdFile, moduleLinkerScript, moduleObjectsOf, vmlinuxPrerequisites } from '../kbuild.js';
 
 export const MTIME_BUILTIN = 'kbuild-mtime-order';
@@ -19,12 +20,26 @@ export const MTIME_BUILTIN = 'kbuild-mtime-order';
 export const kbuildMtimePlugin: KpipePlugin = {
   name: 'kbuild-mtime',
   description: "make's view of kpipe's images: each no older than what kbuild would make it from",
+  options: {
+    image_flow: { description: 'as kbuild-cmd\'s: "link" (vmlinux is the link, before 6.15) or "unstripped" (vmlinux.unstripped is, and vmlinux, modules.builtin.modinfo and modules.builtin are made from it)', default: 'link' },
+  },
   apply(hooks, ctx) {
     registerMtimeBuiltin();
+    const flow = imageFlow(ctx);
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const image = ctx.artifacts.lookup(ARTIFACTS.image);
       const groups: string[][] = [];
-      if (!('why' in image)) groups.push([image.path, ...vmlinuxPrerequisites(ctx)]);
+      if (!('why' in image) && flow === 'link') groups.push([image.path, ...vmlinuxPrerequisites(ctx)]);
+      if (!('why' in image) && flow === 'unstripped') {
+        // Makefile.vmlinux (6.15 on), in make's order: each target after what it is made from.
+        const unstripped = ctx.artifacts.lookup(ARTIFACTS.unstrippedImage);
+        if (!('why' in unstripped)) {
+          groups.push([unstripped.path, ...vmlinuxPrerequisites(ctx, flow)], [image.path, unstripped.path]);
+          for (const [file, from] of [['modules.builtin.modinfo', unstripped.path], ['modules.builtin', 'modules.builtin.modinfo']] as const) {
+            if (!('why' in ctx.artifacts.lookup(file))) groups.push([file, from]);
+          }
+        }
+      }
       const order = ctx.kconfig.isEnabled('MODULES') ? ctx.readFile('modules.order') : undefined;
       const lds = moduleLinkerScript(ctx);
       // Makefile.modfinal: `%.ko: ... $(and $(CONFIG_DEBUG_INFO_BTF_MODULES),$(KBUILD_BUILTIN),vmlinux)`.

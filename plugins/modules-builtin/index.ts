@@ -38,6 +38,9 @@ export const modulesBuiltinPlugin: KpipePlugin = {
         inputs: [MODINFO],
         outputs: [LIST],
       });
+      // Under their own names, for the hand-off's records of them (kbuild-cmd).
+      ctx.artifacts.publish(MODINFO, MODINFO);
+      ctx.artifacts.publish(LIST, LIST);
     });
   },
 };

@@ -45,6 +45,21 @@ test("a module's saved command keeps make's spacing (an empty LDFLAGS_MODULE lea
   );
 });
 
+test("6.1's module link: no .module-common.o, and the arch's post-link pass after ld -r (or true)", () => {
+  const shape = { common: false, postlink: true };
+  assert.is(
+    moduleLinkCommand(contextWith(X86), 'lib/crc8.ko', 'lib/crc8.o', 'scripts/module.lds', shape),
+    'ld -r -m elf_x86_64 -z noexecstack --build-id=sha1  -T scripts/module.lds -o lib/crc8.ko lib/crc8.o lib/crc8.mod.o; true',
+  );
+  // An arch with a Makefile.postlink in the source tree (powerpc on 6.1): make's `$(if)` keeps its leading space.
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-postlink-'));
+  fs.mkdirSync(path.join(src, 'arch/powerpc'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'arch/powerpc/Makefile.postlink'), '');
+  const ctx = { ...contextWith({ ...X86, srctree: src, SRCARCH: 'powerpc' }), srctree: src } as PluginContext;
+  assert.match(moduleLinkCommand(ctx, 'lib/crc8.ko', 'lib/crc8.o', 'scripts/module.lds', shape), new RegExp(`lib/crc8\\.mod\\.o;  make -f ${src}/arch/powerpc/Makefile\\.postlink lib/crc8\\.ko$`));
+  fs.rmSync(src, { recursive: true });
+});
+
 test("vmlinux's saved command: link-vmlinux.sh, then the postlink make with $(if)'s leading space, or true", () => {
   const ctx = contextWith(X86);
   assert.is(

@@ -10,41 +10,24 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
-import { differences, env, kbuildReference, linkOutputs, prepareTree, restore, run } from '../helpers/kernel-tree.js';
+import { differences, env, kbuildReference, prepareTree, restore, run } from '../helpers/kernel-tree.js';
+import { BZIMAGE, LINK_LINE, bootBanner, make as makeIn, moduleObjects, moduleRecords, snapshot as snapshotOf } from '../helpers/handoff.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 const RELOCS = 'arch/x86/boot/compressed/vmlinux.relocs';
-const BZIMAGE = 'arch/x86/boot/bzImage';
 
 const tree = prepareTree('x86_64-relocatable');
-const modules = fs.readFileSync(path.join(tree.pristine, 'modules.order'), 'utf8').split('\n').filter((l) => l.endsWith('.o'));
+const modules = moduleObjects(tree);
 /** kbuild's records of its link: what kpipe must write byte for byte. */
-const RECORDS = ['.vmlinux.cmd', ...modules.map((m) => m.replace(/([^/]+)\.o$/, '.$1.ko.cmd'))];
+const RECORDS = ['.vmlinux.cmd', ...moduleRecords(tree)];
 const reference = kbuildReference(tree, 'handoff', () => {}, [RELOCS, ...RECORDS]);
 
 function kpipe(...args: string[]): string {
   return run([process.execPath, KPIPE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function make(...args: string[]): string {
-  // The quiet lines (`LD      vmlinux`, `LD [M]  lib/crc8.ko`, `BTF [M] ...`) are what this suite reads.
-  const r = spawnSync('make', ['-j2', ...args], { cwd: tree.out, env: env(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  assert.is(r.status, 0, `make ${args.join(' ')}: ${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
-  return r.stdout + r.stderr;
-}
-
-/** Every link output with its bytes' hash and its mtime in ns: what kbuild must leave as it was. */
-function snapshot(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of [...linkOutputs(tree.out), RELOCS]) {
-    const p = path.join(tree.out, f);
-    out[f] = `${fs.statSync(p, { bigint: true }).mtimeNs} ${run(['sha256sum', p]).split(' ')[0]}`;
-  }
-  return out;
-}
-
-/** kbuild's quiet lines for a link of vmlinux or of a module, or for module BTF. */
-const LINK_LINE = /^\s+(LD|LD \[M\]|BTF \[M\]|BTFIDS|SORTTAB|RELOCS|RSTRIP)\s+(vmlinux|\S+\.ko)$/m;
+const make = (...args: string[]) => makeIn(tree, ...args);
+const snapshot = () => snapshotOf(tree, [RELOCS]);
 
 test('kpipe run writes the .vmlinux.cmd and .<module>.ko.cmd kbuild writes, byte for byte', () => {
   restore(tree);
@@ -93,14 +76,7 @@ test('kpipe run bzImage makes the boot image from its vmlinux; make bzImage and 
 });
 
 test("the bzImage boots under qemu (TCG) and prints the kernel's banner", () => {
-  // No root file system: the kernel panics after the banner, and panic=-1 + -no-reboot ends qemu.
-  const r = spawnSync('qemu-system-x86_64', [
-    '-accel', 'tcg', '-m', '256M', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
-    '-kernel', path.join(tree.out, BZIMAGE), '-append', 'console=ttyS0 panic=-1',
-  ], { encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 });
-  const console = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  const banner = /Linux version 6\.12\.\S+ \(kpipe@kpipe\)/.exec(console);
-  assert.ok(banner, `no banner on the serial console (qemu ${r.error ? String(r.error) : `exited ${r.status ?? r.signal}`}):\n${console.slice(-6000)}`);
+  bootBanner(path.join(tree.out, BZIMAGE), /6\.12\./);
 });
 
 test('module BTF is split BTF whose base is that vmlinux (bpftool)', () => {

@@ -4,6 +4,8 @@ import { kernelLineSuite } from './kernel-line.js';
 
 kernelLineSuite('x86_64-reference-7.2', {
   line: '7.2',
+  release: /7\.2\.13/,
+  records: ['.vmlinux.unstripped.cmd', '.vmlinux.cmd', '.modules.builtin.modinfo.cmd', '.modules.builtin.cmd'],
   modules: 14,
   extra: ['vmlinux.unstripped', 'modules.builtin.modinfo', 'modules.builtin'],
   firstTemporaryLink: /LD {6}\.tmp_vmlinux1/,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
+import { BZIMAGE, LINK_LINE, bootBanner, make, moduleRecords, snapshot } from '../helpers/handoff.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 
@@ -23,12 +24,25 @@ function deterministicPaholeFlags(tree: KernelTree): string {
   return printed.split(/\s+/).filter((w) => w !== '' && !/^-j[0-9]*$/.test(w)).join(' ');
 }
 
-export function kernelLineSuite(profile: string, opts: { line: string; modules: number; extra?: string[]; firstTemporaryLink: RegExp }): void {
+export interface KernelLineOptions {
+  line: string;
+  /** The version the booted kernel prints (`Linux version 6.1.192 ...`). */
+  release: RegExp;
+  modules: number;
+  /** Files kbuild's link writes on this line besides vmlinux, System.map and the .ko files. */
+  extra?: string[];
+  /** kbuild's records of the link (besides each module's .ko.cmd), which kpipe writes for the hand-off. */
+  records: string[];
+  firstTemporaryLink: RegExp;
+}
+
+export function kernelLineSuite(profile: string, opts: KernelLineOptions): void {
   let tree: KernelTree;
   let reference: string;
   let editedReference: string;
   const extra = opts.extra ?? [];
 
+  let records: string[] = [];
   const lastRun = (): RunRecord[] => lastRunIn(tree.out);
   const kpipeRun = () => run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -36,7 +50,8 @@ export function kernelLineSuite(profile: string, opts: { line: string; modules: 
     tree = prepareTree(profile);
     restore(tree);
     const vars = [`PAHOLE_FLAGS=${deterministicPaholeFlags(tree)}`];
-    reference = kbuildReference(tree, 'clean-deterministic', () => {}, extra, vars);
+    records = [...opts.records, ...moduleRecords(tree)];
+    reference = kbuildReference(tree, 'clean-deterministic-records', () => {}, [...extra, ...records], vars);
     editedReference = kbuildReference(tree, 'panic-edit-deterministic', () => withPanicEdit(tree, () => compilePhase(tree)), extra, vars);
     restore(tree);
   });
@@ -52,6 +67,23 @@ export function kernelLineSuite(profile: string, opts: { line: string; modules: 
   test(`${opts.line}: a second kpipe run runs no step of its own`, () => {
     kpipeRun();
     assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => `${s.id}: ${s.why}`), []);
+  });
+
+  test(`${opts.line}: kpipe's records of the link are kbuild's, byte for byte; make vmlinux modules then links nothing`, () => {
+    assert.equal(differences(reference, tree.out, [...extra, ...records]), []);
+    const before = snapshot(tree, extra);
+    assert.not.match(make(tree, 'vmlinux', 'modules'), LINK_LINE);
+    assert.equal(snapshot(tree, extra), before, 'every output as it was, mtimes included');
+  });
+
+  test(`${opts.line}: kpipe run bzImage makes the boot image from its vmlinux, make bzImage takes it, and it boots under qemu`, () => {
+    const before = snapshot(tree, extra);
+    assert.match(run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2', 'bzImage'], { stdio: ['ignore', 'pipe', 'pipe'] }), /BUILD {3}arch\/x86\/boot\/bzImage/);
+    const image = fs.readFileSync(path.join(tree.out, BZIMAGE));
+    assert.not.match(make(tree, 'bzImage'), LINK_LINE);
+    assert.equal(snapshot(tree, extra), before);
+    assert.ok(fs.readFileSync(path.join(tree.out, BZIMAGE)).equals(image), 'make kept the bzImage kpipe ran kbuild for');
+    bootBanner(path.join(tree.out, BZIMAGE), opts.release);
   });
 
   test(`${opts.line}: after the panic.c edit the incremental kpipe run equals kbuild's clean link of the edited tree, no module step reruns`, () => {
