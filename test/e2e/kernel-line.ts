@@ -34,6 +34,8 @@ export interface KernelLineOptions {
   /** kbuild's records of the link (besides each module's .ko.cmd), which kpipe writes for the hand-off. */
   records: string[];
   firstTemporaryLink: RegExp;
+  /** Check external modules (M=DIR) against kbuild's on this line. */
+  extmod?: boolean;
 }
 
 export function kernelLineSuite(profile: string, opts: KernelLineOptions): void {
@@ -43,13 +45,15 @@ export function kernelLineSuite(profile: string, opts: KernelLineOptions): void 
   const extra = opts.extra ?? [];
 
   let records: string[] = [];
+  /** make variables that make kbuild's link deterministic (PAHOLE_FLAGS less -j). */
+  let vars: string[] = [];
   const lastRun = (): RunRecord[] => lastRunIn(tree.out);
   const kpipeRun = () => run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { stdio: ['ignore', 'pipe', 'pipe'] });
 
   test.before(() => {
     tree = prepareTree(profile);
     restore(tree);
-    const vars = [`PAHOLE_FLAGS=${deterministicPaholeFlags(tree)}`];
+    vars = [`PAHOLE_FLAGS=${deterministicPaholeFlags(tree)}`];
     records = [...opts.records, ...moduleRecords(tree)];
     reference = kbuildReference(tree, 'clean-deterministic-records', () => {}, [...extra, ...records], vars);
     editedReference = kbuildReference(tree, 'panic-edit-deterministic', () => withPanicEdit(tree, () => compilePhase(tree)), extra, vars);
@@ -96,5 +100,23 @@ export function kernelLineSuite(profile: string, opts: KernelLineOptions): void 
     assert.equal(moduleSteps.filter((s) => s.ran).map((s) => s.id), []);
   });
 
+  if (opts.extmod) {
+    test(`${opts.line}: external modules (M=DIR): kpipe's .ko files equal make M=DIR modules, and make then relinks nothing`, () => {
+      const ext = path.join(tree.dir, 'extmod');
+      const fresh = () => (fs.rmSync(ext, { recursive: true, force: true }), fs.cpSync(EXTMOD_FIXTURE, ext, { recursive: true }));
+      fresh();
+      make(tree, ...vars, `M=${ext}`, 'modules');
+      const kbuild = Object.fromEntries(EXTMOD_MODULES.map((ko) => [ko, fs.readFileSync(path.join(ext, ko))]));
+      fresh();
+      run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2', `M=${ext}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(EXTMOD_MODULES.filter((ko) => !fs.readFileSync(path.join(ext, ko)).equals(kbuild[ko]!)), [], 'every .ko as kbuild links it');
+      assert.not.match(make(tree, `M=${ext}`, 'modules'), LINK_LINE);
+      fs.rmSync(ext, { recursive: true, force: true });
+    });
+  }
+
   test.run();
 }
+
+const EXTMOD_FIXTURE = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'extmod');
+const EXTMOD_MODULES = ['kpipe_hello.ko', 'kpipe_user.ko'];
