@@ -146,8 +146,8 @@ export function moduleLinkCommand(ctx: PluginContext, ko: string, object: string
   const link = `${t.value('LD')} -r ${t.value('KBUILD_LDFLAGS')} ${t.value('KBUILD_LDFLAGS_MODULE')} ${t.value('LDFLAGS_MODULE')} -T ${lds} -o ${ko} ${objects}`;
   if (!shape.postlink) return link;
   const makefile = postlinkMakefile(ctx);
-  const postlink = makefile !== undefined && fs.existsSync(makefile) ? ` ${t.value('MAKE')} -f ${sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`)} ${ko}` : 'true';
-  return `${link}; ${postlink}`;
+  const postlink = makefile !== undefined && fs.existsSync(makefile) ? `${t.value('MAKE')} -f ${sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`)} ${ko}` : 'true';
+  return `${link};  ${postlink}`;
 }
 
 /**
@@ -184,15 +184,17 @@ export function linkVmlinuxScript(ctx: PluginContext): string {
 
 /**
  * Makefile.vmlinux's `cmd_link_vmlinux` as make expands it: link-vmlinux.sh with LD, KBUILD_LDFLAGS and
- * LDFLAGS_vmlinux, then the arch's Makefile.postlink when the source tree has one (the `$(if ...)`
- * keeps its leading space: two spaces after the `;`).
+ * LDFLAGS_vmlinux, then the arch's Makefile.postlink when the source tree has one, else `true` (the
+ * `$(if ...)` keeps the space before either branch: two spaces after the `;`).
  */
 export function vmlinuxLinkCommand(ctx: PluginContext, postlinkExists: boolean, target?: string): string {
   const t = ctx.toolchain;
   const postlink = sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`);
   // From 6.15 the image is named on the command line ("$@": vmlinux.unstripped).
   const link = `${linkVmlinuxScript(ctx)} "${t.value('LD')}" "${t.value('KBUILD_LDFLAGS')}" "${t.value('LDFLAGS_vmlinux')}"${target === undefined ? '' : ` "${target}"`}`;
-  return `${link}; ${postlinkExists ? ` ${t.value('MAKE')} -f ${postlink} ${target ?? 'vmlinux'}` : 'true'}`;
+  // `$(if $(ARCH_POSTLINK), $(MAKE) ..., true)`: make keeps the space after each comma, so either
+  // branch follows the `;` with two spaces.
+  return `${link};  ${postlinkExists ? `${t.value('MAKE')} -f ${postlink} ${target ?? 'vmlinux'}` : 'true'}`;
 }
 
 /** Where the arch's post-link makefile would be, for the caller to test (absolute when the source tree is known). */

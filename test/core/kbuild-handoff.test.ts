@@ -45,11 +45,11 @@ test("a module's saved command keeps make's spacing (an empty LDFLAGS_MODULE lea
   );
 });
 
-test("6.1's module link: no .module-common.o, and the arch's post-link pass after ld -r (or true)", () => {
+test("6.1's module link: no .module-common.o, and the arch's post-link pass after ld -r (or true), both after two spaces", () => {
   const shape = { common: false, postlink: true };
   assert.is(
     moduleLinkCommand(contextWith(X86), 'lib/crc8.ko', 'lib/crc8.o', 'scripts/module.lds', shape),
-    'ld -r -m elf_x86_64 -z noexecstack --build-id=sha1  -T scripts/module.lds -o lib/crc8.ko lib/crc8.o lib/crc8.mod.o; true',
+    'ld -r -m elf_x86_64 -z noexecstack --build-id=sha1  -T scripts/module.lds -o lib/crc8.ko lib/crc8.o lib/crc8.mod.o;  true',
   );
   // An arch with a Makefile.postlink in the source tree (powerpc on 6.1): make's `$(if)` keeps its leading space.
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-postlink-'));
@@ -66,7 +66,8 @@ test("vmlinux's saved command: link-vmlinux.sh, then the postlink make with $(if
     vmlinuxLinkCommand(ctx, true),
     '/src/scripts/link-vmlinux.sh "ld" "-m elf_x86_64 -z noexecstack" "--emit-relocs --build-id=sha1";  make -f /src/arch/x86/Makefile.postlink vmlinux',
   );
-  assert.match(vmlinuxLinkCommand(ctx, false), /"; true$/);
+  // 6.1's x86 has no Makefile.postlink: make's $(if) keeps the space before `true` too (checked on 6.1).
+  assert.match(vmlinuxLinkCommand(ctx, false), /";  true$/);
   // Built in the source tree (srctree = .), make names the script as found: without a directory.
   assert.match(vmlinuxLinkCommand(contextWith({ ...X86, srctree: '.' }), false), /^scripts\/link-vmlinux\.sh "ld"/);
 });
