@@ -108,11 +108,14 @@ export interface Include {
 
 /**
  * `kernels 6.1 6.12 7.2`: the kernel lines the file describes. A tree of another version is refused
- * before anything runs; a version names a line by prefix (`6.1` is 6.1.*).
+ * before anything runs; a version names a line by prefix (`6.1` is 6.1.*). With `when EXPR`, the
+ * lines described when EXPR holds (`kernels 6.1 6.12 when KBUILD_EXTMOD`): a tree must be on one of
+ * them too.
  */
 export interface KernelsDecl {
   kind: 'kernels';
   versions: ValueLiteral[];
+  when?: Expr;
   range: SourceRange;
 }
 

@@ -63,11 +63,15 @@ export class PipelineParser extends CstParser {
     this.CONSUME(StringLiteral);
   });
 
-  // kernels VERSION...
+  // kernels VERSION... [when EXPR]
   kernelsStatement = this.RULE('kernelsStatement', () => {
     this.CONSUME(Kernels);
     this.AT_LEAST_ONE(() => {
       this.OR([{ ALT: () => this.CONSUME(VersionLiteral) }, { ALT: () => this.CONSUME(NumberLiteral) }]);
+    });
+    this.OPTION(() => {
+      this.CONSUME(When);
+      this.SUBRULE(this.expression);
     });
   });
 

@@ -60,11 +60,16 @@ class AstBuilder extends BaseVisitor {
     const keyword = token(ctx.Kernels);
     const versions = [...tokens(ctx.VersionLiteral), ...tokens(ctx.NumberLiteral)].sort((a, b) => a.startOffset - b.startOffset);
     if (keyword === undefined || versions.length === 0) return undefined;
-    return {
+    const condition = this.condition(ctx);
+    const span = spanOf([keyword, ...versions])!;
+    if (condition !== undefined) span.end = Math.max(span.end, condition.span.end);
+    const decl: KernelsDecl = {
       kind: 'kernels',
       versions: versions.map((t) => ({ kind: 'version', text: t.image, range: this.range(tokenSpan(t)) })),
-      range: this.range(spanOf([keyword, ...versions])!),
+      range: this.range(span),
     };
+    if (condition !== undefined) decl.when = condition.expr;
+    return decl;
   }
 
   stageStatement(ctx: Children): StageDecl | undefined {

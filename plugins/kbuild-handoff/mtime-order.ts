@@ -13,7 +13,7 @@ import { ARTIFACTS } from '../../core/plugin-api.js';
 import { registerBuiltin, type BuiltinFunction } from '../../core/running/builtins.js';
 import { recordedDeps } from '../../core/state/kbuild-record.js';
 import { imageFlow } from './records.js';
-import { builtin, continued, dotCmdFile, moduleLinkerScript, moduleObjectsOf, vmlinuxPrerequisites } from '../kbuild.js';
+import { builtin, continued, dotCmdFile, moduleLinkerScript, moduleObjects, moduleObjectsOf, vmlinuxPrerequisites } from '../kbuild.js';
 
 export const MTIME_BUILTIN = 'kbuild-mtime-order';
 
@@ -40,11 +40,12 @@ export const kbuildMtimePlugin: KpipePlugin = {
           }
         }
       }
-      const order = ctx.kconfig.isEnabled('MODULES') ? ctx.readFile('modules.order') : undefined;
+      // modules.order's objects (before 6.2 it names the .ko files: moduleObjects reads both).
+      const objects = ctx.kconfig.isEnabled('MODULES') && ctx.readFile('modules.order') !== undefined ? moduleObjects(ctx) : [];
       const lds = moduleLinkerScript(ctx);
       // Makefile.modfinal: `%.ko: ... $(and $(CONFIG_DEBUG_INFO_BTF_MODULES),$(KBUILD_BUILTIN),vmlinux)`.
       const vmlinux = ctx.kconfig.isEnabled('DEBUG_INFO_BTF_MODULES') && !('why' in image) ? [image.path] : [];
-      for (const object of (order ?? '').split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o'))) {
+      for (const object of objects) {
         groups.push([object.replace(/\.o$/, '.ko'), ...moduleObjectsOf(object), lds, ...vmlinux]);
       }
       if (groups.length === 0) return;

@@ -94,6 +94,24 @@ test('the shipped pipeline describes 6.1, 6.12 and 7.2 and refuses 5.15 and 7.3 
   assert.is(refuseUndescribedKernel(loaded.statements, k, SHIPPED_PIPELINE), undefined, 'an unknown version is not refused');
 });
 
+test("kernels ... when KBUILD_EXTMOD: the shipped pipeline describes external modules on 6.1 and 6.12, and refuses M= on 7.2 at that line", () => {
+  const loaded = loadPipeline(SHIPPED_PIPELINE, { knownPlugins: [] });
+  const line = loaded.sources.get(SHIPPED_PIPELINE)!.split('\n').findIndex((l) => l.startsWith('kernels ') && l.includes('when KBUILD_EXTMOD')) + 1;
+  assert.ok(line > 0, 'the shipped pipeline has the line');
+  for (const [version, extmod, refused] of [['6.1.192', true, false], ['6.12.117', true, false], ['7.2.13', true, true], ['7.2.13', false, false]] as const) {
+    const k = kconfigOf('');
+    k.set('KERNELVERSION', version, { kind: 'objtree', where: '/src/Makefile (VERSION, PATCHLEVEL, SUBLEVEL)' });
+    if (extmod) k.set('KBUILD_EXTMOD', 'y', { kind: 'environment', where: 'M=/ext' });
+    const d = refuseUndescribedKernel(loaded.statements, k, SHIPPED_PIPELINE);
+    assert.is(d !== undefined, refused, `${version}${extmod ? ' M=' : ''}`);
+    if (d) {
+      assert.is(d.message, 'Linux 7.2.13 is not a kernel line kbuild.pipeline describes when KBUILD_EXTMOD (KBUILD_EXTMOD=y): it describes 6.1, 6.12 then');
+      assert.is(d.range?.start.line, line);
+      assert.match(d.hint!, /--pipeline FILE/);
+    }
+  }
+});
+
 test('a use variant replaces the default use only when its condition holds, and says so', () => {
   const pipeline = 'stage s {\n  use link\n  use kallsyms\n  use kallsyms(extra_pass = true) when KERNELVERSION < 6.12\n}\n';
   const old = kconfigOf('CONFIG_KALLSYMS=y');

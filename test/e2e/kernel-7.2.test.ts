@@ -9,5 +9,5 @@ kernelLineSuite('x86_64-reference-7.2', {
   modules: 14,
   extra: ['vmlinux.unstripped', 'modules.builtin.modinfo', 'modules.builtin'],
   firstTemporaryLink: /LD {6}\.tmp_vmlinux1/,
-  extmod: true,
+  extmod: 'refused',
 });

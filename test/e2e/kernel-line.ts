@@ -6,10 +6,11 @@
 // kbuild runs with the tree's PAHOLE_FLAGS less -j, which is what kpipe runs (plugins/btf).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
-import { compilePhase, differences, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
+import { compilePhase, differences, env, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
 import { BZIMAGE, LINK_LINE, bootBanner, make, moduleRecords, snapshot } from '../helpers/handoff.js';
 
@@ -34,8 +35,8 @@ export interface KernelLineOptions {
   /** kbuild's records of the link (besides each module's .ko.cmd), which kpipe writes for the hand-off. */
   records: string[];
   firstTemporaryLink: RegExp;
-  /** Check external modules (M=DIR) against kbuild's on this line. */
-  extmod?: boolean;
+  /** External modules (M=DIR): compared with kbuild's on this line, or refused by the pipeline. */
+  extmod: 'compare' | 'refused';
 }
 
 export function kernelLineSuite(profile: string, opts: KernelLineOptions): void {
@@ -100,10 +101,23 @@ export function kernelLineSuite(profile: string, opts: KernelLineOptions): void 
     assert.equal(moduleSteps.filter((s) => s.ran).map((s) => s.id), []);
   });
 
-  if (opts.extmod) {
+  const extmodDir = () => path.join(tree.dir, 'extmod');
+  const freshExtmod = () => (fs.rmSync(extmodDir(), { recursive: true, force: true }), fs.cpSync(EXTMOD_FIXTURE, extmodDir(), { recursive: true }));
+  if (opts.extmod === 'refused') {
+    test(`${opts.line}: external modules (M=DIR) are refused before anything is written, naming the pipeline's line`, () => {
+      freshExtmod();
+      const r = spawnSync(process.execPath, [KPIPE, 'run', '-C', tree.out, '-j2', `M=${extmodDir()}`], { env: env(), encoding: 'utf8' });
+      assert.is(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`Linux ${opts.release.source}\\S* is not a kernel line kbuild\\.pipeline describes when KBUILD_EXTMOD`));
+      assert.match(r.stderr, /kbuild\.pipeline:\d+:\d+/);
+      assert.not.ok(fs.existsSync(path.join(extmodDir(), '.kpipe')), 'nothing written');
+      fs.rmSync(extmodDir(), { recursive: true, force: true });
+    });
+  }
+  if (opts.extmod === 'compare') {
     test(`${opts.line}: external modules (M=DIR): kpipe's .ko files equal make M=DIR modules, and make then relinks nothing`, () => {
-      const ext = path.join(tree.dir, 'extmod');
-      const fresh = () => (fs.rmSync(ext, { recursive: true, force: true }), fs.cpSync(EXTMOD_FIXTURE, ext, { recursive: true }));
+      const ext = extmodDir();
+      const fresh = freshExtmod;
       fresh();
       make(tree, ...vars, `M=${ext}`, 'modules');
       const kbuild = Object.fromEntries(EXTMOD_MODULES.map((ko) => [ko, fs.readFileSync(path.join(ext, ko))]));
