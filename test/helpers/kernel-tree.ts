@@ -158,8 +158,9 @@ export function differences(ref: string, out: string, extra: string[] = []): str
 }
 
 /** The compile phase only (DESIGN.md section 4), e.g. after a source edit. */
-export function compilePhase(tree: KernelTree): void {
-  run(['make', '-s', '-j2', ...tree.makeArgs, 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { cwd: tree.out });
+/** kbuild's compile phase, as kpipe's compile stage runs it (in `environment`: the reproducible one unless given). */
+export function compilePhase(tree: KernelTree, environment: NodeJS.ProcessEnv = env()): void {
+  run(['make', '-s', '-j2', ...tree.makeArgs, 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { cwd: tree.out, env: environment });
 }
 
 const PANIC_C = 'kernel/panic.c';
