@@ -90,10 +90,12 @@ test('in a plain shell (no KBUILD_BUILD_*): the run after the revert restores th
   const first = hashes();
   // Each compile of version-timestamp.o in a plain shell takes the clock: the edited link has a new date.
   withPanicEdit(tree, () => plainKpipe('run', '-C', tree.out, '-j2', ...local));
-  // As in the test above: the object goes, and the plain shell's compile phase remakes the old one
-  // (kpipe plans from the tree as it finds it, so the object must be there when the run starts).
+  // As in the test above: the object goes, and the compile phase remakes the old one (kpipe plans
+  // from the tree as it finds it, so the object must be there when the run starts). It runs as kpipe's
+  // compile stage does, with the tree's ARCH: a make without ARCH would reconfigure the tree for the
+  // host's `x86`, and a run with another ARCH is another command, which the cache rightly misses.
   fs.rmSync(path.join(tree.out, 'kernel', 'panic.o'));
-  compilePhase(tree, plainEnv());
+  compilePhase(tree, { ...plainEnv(), ARCH: 'x86_64' });
   const back = plainKpipe('run', '-C', tree.out, '-j2', ...local);
   assert.match(back, /CACHED {2}\.tmp_vmlinux1/);
   assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => s.id), [], 'no step of its own ran');
