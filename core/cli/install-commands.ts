@@ -61,7 +61,8 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   const moduleDir = session.extmod ?? objtree;
   const orderFile = path.join(moduleDir, 'modules.order');
   if (!fs.existsSync(orderFile)) throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'build the modules first (kpipe run)' })], 1);
-  const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o'));
+  // Before 6.2 modules.order names the .ko files (Linux 6.1: `lib/crc8.ko`), from 6.2 the objects.
+  const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
   const env = session.make.env;
   const strip = stripCommand(env.INSTALL_MOD_STRIP, session.toolchain, env);
   // vmlinux's root covers the in-tree modules only: an external module has no place in it.

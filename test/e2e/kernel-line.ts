@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../../core/loading/session.js';
 import { compilePhase, differences, env, kbuildReference, prepareTree, restore, run, withPanicEdit, type KernelTree } from '../helpers/kernel-tree.js';
 import { lastRun as lastRunIn, own, type RunRecord } from '../helpers/last-run.js';
+import { checkModuleHashes } from '../helpers/module-hashes-check.js';
 import { BZIMAGE, LINK_LINE, bootBanner, make, moduleRecords, snapshot } from '../helpers/handoff.js';
 
 const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
@@ -35,6 +36,8 @@ export interface KernelLineOptions {
   /** kbuild's records of the link (besides each module's .ko.cmd), which kpipe writes for the hand-off. */
   records: string[];
   firstTemporaryLink: RegExp;
+  /** Module hashes (`--set MODULE_HASHES=y`): kbuild's file equal to vmlinux.unstripped, a module to tamper with and one left alone. */
+  moduleHashes: { unstripped: string; victim: string; bystander: string };
   /** External modules (M=DIR): compared with kbuild's on this line, or refused by the pipeline. */
   extmod: 'compare' | 'refused';
 }
@@ -99,6 +102,11 @@ export function kernelLineSuite(profile: string, opts: KernelLineOptions): void 
     const moduleSteps = records.filter((s) => s.stage === 'modules' && own(s));
     assert.ok(moduleSteps.length >= opts.modules, 'every module is in the plan');
     assert.equal(moduleSteps.filter((s) => s.ran).map((s) => s.id), []);
+  });
+
+  test(`${opts.line}: module hashes: the image is kbuild's, vmlinux carries the root, installed modules verify`, () => {
+    restore(tree);
+    checkModuleHashes(tree, reference, opts.moduleHashes);
   });
 
   const extmodDir = () => path.join(tree.dir, 'extmod');
