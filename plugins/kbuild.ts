@@ -1,6 +1,7 @@
 // Small helpers every built-in plugin uses to speak kbuild: quiet labels, exec commands, and
 // delegating a compile to kbuild itself.
 import fs from 'node:fs';
+import { modulesOrderObjects } from '../core/state/kbuild-record.js';
 import type { Command, PluginContext } from '../core/plugin-api.js';
 
 export function exec(plugin: string, tag: string, target: string, argv: string[], extra: { stdout?: string; env?: Record<string, string>; envName?: string; note?: string; quietOnSuccess?: boolean } = {}): Command {
@@ -103,8 +104,7 @@ export function extmodPrefix(ctx: PluginContext): string {
 export function moduleObjects(ctx: PluginContext): string[] {
   const order = ctx.readFile(`${extmodPrefix(ctx)}modules.order`);
   if (order === undefined) return ctx.objtree ? [] : [`${extmodPrefix(ctx)}<module>.o`];
-  // Before 6.2 modules.order named the .ko files (`lib/crc7.ko`); the object is the same name in .o.
-  return order.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
+  return modulesOrderObjects(order);
 }
 
 // ── What kbuild records about the link (the hand-off: `make` after `kpipe run` takes kpipe's work) ──
@@ -146,8 +146,7 @@ export function moduleLinkCommand(ctx: PluginContext, ko: string, object: string
   const link = `${t.value('LD')} -r ${t.value('KBUILD_LDFLAGS')} ${t.value('KBUILD_LDFLAGS_MODULE')} ${t.value('LDFLAGS_MODULE')} -T ${lds} -o ${ko} ${objects}`;
   if (!shape.postlink) return link;
   const makefile = postlinkMakefile(ctx);
-  const postlink = makefile !== undefined && fs.existsSync(makefile) ? `${t.value('MAKE')} -f ${sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`)} ${ko}` : 'true';
-  return `${link};  ${postlink}`;
+  return `${link};${postlinkPass(ctx, makefile !== undefined && fs.existsSync(makefile), ko)}`;
 }
 
 /**
@@ -189,12 +188,18 @@ export function linkVmlinuxScript(ctx: PluginContext): string {
  */
 export function vmlinuxLinkCommand(ctx: PluginContext, postlinkExists: boolean, target?: string): string {
   const t = ctx.toolchain;
-  const postlink = sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`);
   // From 6.15 the image is named on the command line ("$@": vmlinux.unstripped).
   const link = `${linkVmlinuxScript(ctx)} "${t.value('LD')}" "${t.value('KBUILD_LDFLAGS')}" "${t.value('LDFLAGS_vmlinux')}"${target === undefined ? '' : ` "${target}"`}`;
-  // `$(if $(ARCH_POSTLINK), $(MAKE) ..., true)`: make keeps the space after each comma, so either
-  // branch follows the `;` with two spaces.
-  return `${link};  ${postlinkExists ? `${t.value('MAKE')} -f ${postlink} ${target ?? 'vmlinux'}` : 'true'}`;
+  return `${link};${postlinkPass(ctx, postlinkExists, target ?? 'vmlinux')}`;
+}
+
+/**
+ * `$(if $(ARCH_POSTLINK), $(MAKE) -f $(ARCH_POSTLINK) $@, true)` as make expands it after a link's
+ * `;`: make keeps the space after each comma, so either branch comes with a leading space.
+ */
+function postlinkPass(ctx: PluginContext, postlinkExists: boolean, target: string): string {
+  const t = ctx.toolchain;
+  return postlinkExists ? `  ${t.value('MAKE')} -f ${sourceFile(ctx, `arch/${t.value('SRCARCH')}/Makefile.postlink`)} ${target}` : '  true';
 }
 
 /** Where the arch's post-link makefile would be, for the caller to test (absolute when the source tree is known). */

@@ -9,6 +9,7 @@
 // external modules to .../updates/ (INSTALL_MOD_DIR) as kbuild does, and writes no modules.order.
 // Either way it checks the BTF the modules were based on (modules.btf-base) against the vmlinux they
 // are installed for, and warns when they differ (seed 003).
+import { modulesOrderObjects } from '../state/kbuild-record.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
@@ -50,7 +51,7 @@ function layout(session: Session, args: CliArgs, command: string): InstallLayout
   return { objtree: session.objtree, release, shownRoot, root: path.resolve(process.cwd(), shownRoot) };
 }
 
-/** The objects of a modules.order text (`dir/x.o`), in order. */
+/** The lines of a modules.order text, in order (an installed one names `kernel/dir/x.ko`). */
 function orderEntries(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
 }
@@ -61,8 +62,7 @@ export async function installCommand(session: Session, args: CliArgs): Promise<n
   const moduleDir = session.extmod ?? objtree;
   const orderFile = path.join(moduleDir, 'modules.order');
   if (!fs.existsSync(orderFile)) throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'build the modules first (kpipe run)' })], 1);
-  // Before 6.2 modules.order names the .ko files (Linux 6.1: `lib/crc8.ko`), from 6.2 the objects.
-  const objects = orderEntries(fs.readFileSync(orderFile, 'utf8')).filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
+  const objects = modulesOrderObjects(fs.readFileSync(orderFile, 'utf8'));
   const env = session.make.env;
   const strip = stripCommand(env.INSTALL_MOD_STRIP, session.toolchain, env);
   // vmlinux's root covers the in-tree modules only: an external module has no place in it.

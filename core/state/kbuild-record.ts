@@ -1,4 +1,5 @@
-// kbuild's record of how it made a file: `dir/.name.cmd`, written by if_changed and fixdep. Its
+// kbuild's records kpipe reads: modules.order (below), and how it made a file: `dir/.name.cmd`,
+// written by if_changed and fixdep. Its
 // `savedcmd_`/`cmd_` line is the command, its `deps_` list every file the command read (the compiler's
 // depfile with each CONFIG_ option as `$(wildcard include/config/X)`). kpipe reads these records where
 // kbuild, not kpipe, knows what a command depends on: `kpipe clean` removes the record with the
@@ -32,4 +33,12 @@ export function recordedDeps(cmdFile: string): string[] {
     return [];
   }
   return recordedDepsOf(text);
+}
+
+/**
+ * The objects of a modules.order text, in order: `dir/x.o` from 6.2; before that (Linux 6.1) the
+ * file names the `.ko` files, whose objects have the same names in `.o`.
+ */
+export function modulesOrderObjects(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
 }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { env, linkOutputs, run, type KernelTree } from './kernel-tree.js';
+import { modulesOrderObjects } from '../../core/state/kbuild-record.js';
 
 export const BZIMAGE = 'arch/x86/boot/bzImage';
 
@@ -31,7 +32,7 @@ export function snapshot(tree: KernelTree, extra: string[] = []): Record<string,
 
 /** The modules of a compiled tree, as modules.order names their objects (before 6.2 it names the .ko files). */
 export function moduleObjects(tree: KernelTree): string[] {
-  return fs.readFileSync(path.join(tree.pristine, 'modules.order'), 'utf8').split('\n').filter((l) => l.endsWith('.o') || l.endsWith('.ko')).map((l) => l.replace(/\.ko$/, '.o'));
+  return modulesOrderObjects(fs.readFileSync(path.join(tree.pristine, 'modules.order'), 'utf8'));
 }
 
 /** kbuild's record of each module's link (`dir/.name.ko.cmd`). */
