@@ -1,7 +1,7 @@
 // The types a plugin sees. Together with core/hooks.ts this is kpipe's public plugin API: a plugin
 // never names another plugin; plugins meet at hooks (core/hooks.ts) and at artifacts (files,
 // published under a well-known name).
-import type { Command, Step } from './planning/step.js';
+import type { Command, KbuildScope, Step } from './planning/step.js';
 import type { Kconfig } from './planning/kconfig.js';
 import type { Toolchain, MakeEnvironment } from './planning/toolchain.js';
 import type { PluginOptionValue } from './planning/stage-graph.js';
@@ -43,6 +43,8 @@ export interface StepSpec {
   outputs: string[];
   scratch?: string[];
   delegated?: boolean;
+  /** For a delegated step: which of kbuild's records tell kpipe it is current (see Step.kbuildInputs). */
+  kbuildInputs?: KbuildScope;
   /** The plan reads this step's outputs: run it first, then plan again (see Step.replan). */
   replan?: boolean;
   /** Made only when a target names it or a file it writes (see Step.onRequest). */

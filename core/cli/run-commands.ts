@@ -1,6 +1,8 @@
 // The commands that touch an output tree: run, clean, export ninja, builtin. Each turns a Session into
 // a call of the executor's modules and an exit status.
 import fs from 'node:fs';
+import type { KbuildContext } from '../state/kbuild-inputs.js';
+import { checkKbuildInputs } from '../state/kbuild-inputs.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { CliArgs } from './args.js';
@@ -41,6 +43,13 @@ function kbuildVariables(session: Session): Record<string, string> {
     if (value !== undefined) out[v] = value;
   }
   return out;
+}
+
+/** kbuild's tools, whose executables a delegated step's record of kbuild's inputs watches. */
+export function kbuildPrograms(session: Session): string[] {
+  const t = session.toolchain;
+  if (t.kind !== 'tree') return [];
+  return (['CC', 'LD', 'NM', 'OBJCOPY', 'OBJDUMP', 'STRIP', 'PAHOLE', 'MAKE', 'CONFIG_SHELL'] as const).flatMap((v) => t.words(v));
 }
 
 /**
@@ -141,6 +150,7 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       ...(args.stepTimeout !== undefined ? { stepTimeoutSeconds: args.stepTimeout } : {}),
       verbosity: args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal',
       env: kbuildVariables(session),
+      kbuildPrograms: kbuildPrograms(session),
       signal: interruption.signal,
       ...(targets ? { targets } : {}),
       ...(cache ? { cache } : {}),
@@ -214,7 +224,15 @@ export async function whyMap(session: Session, args: CliArgs): Promise<Map<strin
   const objtree = session.objtree;
   const identity = { env, ...(session.srctree ? { srctree: session.srctree } : {}) };
   const dryRun = (step: Step) => kbuildDryRun(step, { objtree, ...identity });
-  const reasons = explainWhy(session.stepGraph, objtree, identity, session.stateDir, dryRun);
+  const kbuild: KbuildContext = {
+    objtree,
+    ...(session.srctree ? { srctree: session.srctree } : {}),
+    stateDir: session.stateDir ?? objtree,
+    env: { ...process.env, ...env },
+    programs: kbuildPrograms(session),
+    seen: new Map(),
+  };
+  const reasons = explainWhy(session.stepGraph, objtree, identity, session.stateDir, dryRun, (step, id) => checkKbuildInputs(step, id, kbuild));
   const why = new Map([...reasons].map(([id, r]) => [id, describeReason(r)]));
   const settings = await loadCacheSettings(session.stateDir ?? session.objtree, args.cache, process.cwd());
   if (settings?.local) {

@@ -85,6 +85,9 @@ export interface Command {
  * LD [M] then BTF [M] on a module): those run together on a temporary file and are renamed into place
  * at the end, so a rerun always starts from the original inputs (principle 1, seed 002).
  */
+/** Which of kbuild's records answer for a delegated step (Step.kbuildInputs). */
+export type KbuildScope = 'tree' | 'outputs';
+
 export interface Step {
   /** Unique and stable across runs: it keys the step's state in `.kpipe/`. */
   id: string;
@@ -105,6 +108,14 @@ export interface Step {
    * the outputs afterwards for early cutoff.
    */
   delegated?: boolean;
+  /**
+   * A delegated step kpipe may take as current without asking make, while the files kbuild's `.cmd`
+   * records name, the Makefiles, the configuration, the tools and the environment are as they were
+   * after its last success (core/state/kbuild-inputs.ts). The scope says which records: 'tree', every
+   * one in the output tree that is not a file another step writes or made from one (the compile
+   * phase); 'outputs', those of the step's own outputs. Absent: make is asked every time.
+   */
+  kbuildInputs?: KbuildScope;
   /**
    * The plan itself reads this step's outputs (modules.order, the members of vmlinux.a): `kpipe run`
    * runs such steps first, then plans again before running the rest.

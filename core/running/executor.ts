@@ -46,6 +46,8 @@ import { treeUnwritable } from './fs-failure.js';
 import { ProcessNotes, reapOrphans } from './orphans.js';
 import type { CacheQuery, CacheSource, Restored, StepCache } from '../cache/step-cache.js';
 import { cacheQuery, kbuildKeyInputs } from '../cache/cache-query.js';
+import type { KbuildCheck, KbuildContext } from '../state/kbuild-inputs.js';
+import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs } from '../state/kbuild-inputs.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -77,6 +79,11 @@ export interface RunOptions {
   stepTimeoutSeconds?: number;
   /** The step cache (core/cache): a step that must run is restored from it when it can, and stored in it when it ran. */
   cache?: StepCache;
+  /**
+   * kbuild's tools (the words of CC, LD, NM, ...): a delegated step with Step.kbuildInputs is current
+   * only while their executables are unchanged.
+   */
+  kbuildPrograms?: readonly string[];
 }
 
 export interface RunResult {
@@ -92,6 +99,8 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   const objtree = path.resolve(opts.objtree);
   const stateDir = path.resolve(opts.stateDir ?? objtree);
   if (objtree !== graph.objtree) throw new Error(`runSteps: graph was built for ${graph.objtree}, not ${objtree}`);
+  // What every step of the plan writes, targets or not: kbuild's inputs are the rest (kbuild-inputs.ts).
+  const planned = graph.steps;
   if (opts.targets && opts.targets.length > 0) {
     const sub = subgraphFor(graph, opts.targets);
     if (sub.diagnostics.length > 0) return { status: 'failed', exitCode: 2, diagnostics: sub.diagnostics };
@@ -125,7 +134,7 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
-    run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress);
+    run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress, planned, stateDir);
     run.removeLeftoversOfKilledRuns();
     const log = await run.execute();
     store.close();
@@ -185,6 +194,7 @@ class Run {
   private readonly restored = new Map<string, CacheSource>();
   /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
   private readonly toolOutput = new Map<string, string>();
+  private kbuildCtx: KbuildContext | undefined;
 
   constructor(
     private readonly graph: StepGraph,
@@ -192,6 +202,9 @@ class Run {
     private readonly objtree: string,
     private readonly opts: RunOptions,
     private readonly progress: Progress,
+    /** The whole plan's steps (the graph may be a target's part of it). */
+    private readonly planned: readonly Step[] = graph.steps,
+    private readonly stateDir: string = objtree,
   ) {
     this.steps = graph.steps;
     this.n = this.steps.length;
@@ -262,7 +275,7 @@ class Run {
 
   private decideStep(i: number): void {
     const step = this.steps[i]!;
-    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe, undefined, this.commandOptions);
+    const reason = decide(step, this.identity(step), this.store.step(step.id), this.probe, undefined, this.commandOptions, this.kbuildCheck);
     this.reasons[i] = reason;
     if (reason.kind === 'up-to-date') {
       this.complete(i, 'up-to-date');
@@ -281,6 +294,8 @@ class Run {
 
   private startStep(i: number): void {
     this.running++;
+    // Its commands may change what kbuild's inputs look like: take their stat again from now on.
+    this.kbuildCtx?.seen?.clear();
     const step = this.steps[i]!;
     this.progress.stepStarted(step);
     const t0 = performance.now();
@@ -293,6 +308,8 @@ class Run {
       }))
       .then((end) => {
         this.running--;
+        // ... and what they wrote since the start.
+        this.kbuildCtx?.seen?.clear();
         this.durations[i] = performance.now() - t0;
         if (end.kind === 'ok' && !end.unchanged) this.announceDelegated(step);
         if (end.kind === 'ok') this.complete(i, end.unchanged ? 'built-unchanged' : 'built');
@@ -351,6 +368,9 @@ class Run {
     // (init/version-timestamp.o in the first link) is keyed by kbuild's record of it, and a hit
     // restores what it wrote in place too, through temporaries of their own.
     const cacheable = temps !== undefined && this.opts.cache !== undefined && step.outputs.length > 0;
+    // Whatever kbuild does now, what kpipe kept of its inputs no longer answers (kill -9 included).
+    const startedMs = Date.now();
+    if (step.kbuildInputs) forgetKbuildInputs(this.stateDir, step.id);
     const query = cacheable ? this.cacheQueryFor(step, inputs, inPlace) : undefined;
     const restoreTemps = query && inPlace.length > 0 ? new TempOutputs(step.outputs, this.objtree, this.tag) : temps;
     if (temps) {
@@ -373,7 +393,11 @@ class Run {
         if (end) return end;
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
-      if (step.delegated) return (end = this.recordDelegated(step, inputs, previous, performance.now() - t0));
+      if (step.delegated) {
+        end = this.recordDelegated(step, inputs, previous, performance.now() - t0);
+        if (end.kind === 'ok' && step.kbuildInputs) this.keepKbuildInputs(step, startedMs);
+        return end;
+      }
       end = this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0);
       // Stored under kbuild's records as the run left them: they describe the outputs stored.
       const storeAs = cacheable && inPlace.length > 0 ? this.cacheQueryFor(step, inputs, inPlace) : query;
@@ -551,6 +575,31 @@ class Run {
     for (const o of step.outputs) outputs.push(o, kbuildHashes.get(o) ?? freshHash.get(o)!);
     this.store.recordStep({ id: step.id, command: this.identity(step), inputs, outputs, durationMs: Math.round(durationMs), fingerprint: commandFingerprint(step, this.commandOptions) }, [], this.tag);
     return { kind: 'ok', unchanged: sameOutputs(previous?.outputs, outputs) };
+  }
+
+  /** What a delegated step's make would be asked (core/state/kbuild-inputs.ts). */
+  private kbuildContext(): KbuildContext {
+    return (this.kbuildCtx ??= {
+      objtree: this.objtree,
+      ...(this.opts.srctree ? { srctree: path.resolve(this.opts.srctree) } : {}),
+      stateDir: this.stateDir,
+      env: this.commandEnv(undefined),
+      programs: this.opts.kbuildPrograms ?? [],
+      seen: new Map(),
+    });
+  }
+
+  private readonly kbuildCheck = (step: Step, identity: string): KbuildCheck => checkKbuildInputs(step, identity, this.kbuildContext());
+
+  /** After a delegated step succeeded: keep what its make read, for the next run to decide without it. */
+  private keepKbuildInputs(step: Step, startedMs: number): void {
+    const others = new Set<string>();
+    for (const s of this.planned) if (s.id !== step.id) for (const o of s.outputs) others.add(o);
+    const t0 = performance.now();
+    const why = keepKbuildInputs(step, this.identity(step), step.kbuildInputs!, this.kbuildContext(), others, startedMs);
+    if (this.opts.verbosity !== 'verbose') return;
+    const ms = Math.round(performance.now() - t0);
+    this.progress.note(why ? `kpipe: ${step.id} will ask make next time: ${why}` : `kpipe: ${step.id}: kbuild's inputs kept (${ms} ms)`);
   }
 
   /** kbuild wrote the outputs in place; hash them (unchanged stat: unchanged hash) and record. */

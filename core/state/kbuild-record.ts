@@ -13,15 +13,40 @@ export function kbuildRecordOf(target: string): string {
   return `${target.slice(0, slash + 1)}.${target.slice(slash + 1)}.cmd`;
 }
 
-/** The `deps_TARGET := \ FILE \ $(wildcard FILE) ...` list of a record's text, in order (none if absent). */
-export function recordedDepsOf(text: string): string[] {
+/** A `.cmd` record, read: what kbuild made, with which command, from which files. */
+export interface KbuildRecord {
+  /** The `savedcmd_TARGET` (`cmd_TARGET` before 6.2, and in tools/' own records; absolute there). */
+  target: string;
+  command: string;
+  /** `source_TARGET` (a compiled file's source), when recorded. */
+  source?: string;
+  /** The `deps_` list in order, `$(wildcard FILE)` unwrapped: FILE may be absent, and make minds only its mtime. */
+  deps: string[];
+  /** Which of `deps` were `$(wildcard ...)` (fixdep's CONFIG_ option files). */
+  wildcards: Set<string>;
+}
+
+/** A record's text, read; undefined when it names no command (not a kbuild record). */
+export function parseKbuildRecord(text: string): KbuildRecord | undefined {
+  const head = /^(?:saved)?cmd_(\S+) :=[ ]?(.*)$/m.exec(text);
+  if (!head) return undefined;
+  const record: KbuildRecord = { target: head[1]!, command: head[2]!, deps: [], wildcards: new Set() };
+  const source = /^source_\S+ := (.*)$/m.exec(text);
+  if (source) record.source = source[1]!.trim();
   const m = /^deps_\S+ := \\\n((?:.*\\\n)*)/m.exec(text);
-  if (!m) return [];
-  return m[1]!
-    .split('\\\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .map((l) => /^\$\(wildcard (.+)\)$/.exec(l)?.[1] ?? l);
+  for (const line of m ? m[1]!.split('\\\n') : []) {
+    const entry = line.trim();
+    if (entry === '') continue;
+    const wildcard = /^\$\(wildcard (.+)\)$/.exec(entry)?.[1];
+    record.deps.push(wildcard ?? entry);
+    if (wildcard !== undefined) record.wildcards.add(wildcard);
+  }
+  return record;
+}
+
+/** The `deps_TARGET := \\ FILE \\ $(wildcard FILE) ...` list of a record's text, in order (none if absent). */
+export function recordedDepsOf(text: string): string[] {
+  return parseKbuildRecord(text)?.deps ?? [];
 }
 
 /** The dependencies recorded in a `.cmd` file (none if it cannot be read). */

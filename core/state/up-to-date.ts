@@ -6,6 +6,10 @@
 //   - its commands are the same (argv, environment, redirections, builtins: commandIdentity below),
 //   - every input has the same *content* (sha256; the stat fast path avoids reading unchanged files),
 //   - every output exists and still has the content kpipe wrote.
+// A step delegated to kbuild runs every time (make decides), unless it says which of kbuild's records
+// answer for it (Step.kbuildInputs): then it is up to date when, besides the above, every file those
+// records, the Makefiles and the configuration name, the tools and the environment are as they were
+// after its last success (core/state/kbuild-inputs.ts), which is when make would find nothing to do.
 // That a dependency reran is not a reason by itself: if the dependency wrote byte-identical outputs,
 // the inputs' content is unchanged and the step stays up to date (early cutoff).
 import crypto from 'node:crypto';
@@ -15,6 +19,7 @@ import type { StepRecord } from './state-store.js';
 import { StateStore } from './state-store.js';
 import { FileProbe } from './file-probe.js';
 import { describeCommandChange } from './command-fingerprint.js';
+import type { KbuildCheck } from './kbuild-inputs.js';
 
 export type Reason =
   /** No record of a successful run. */
@@ -31,13 +36,14 @@ export type Reason =
    * kbuild's own command (`make -f scripts/Makefile.build ...`): always run, kbuild decides. `dryRun`
    * (explain only): what kbuild's `make -n` said it would do.
    */
-  | { kind: 'delegated'; dryRun?: 'nothing-to-do' | 'would-run' }
+  | { kind: 'delegated'; dryRun?: 'nothing-to-do' | 'would-run'; changed?: string }
   /**
    * Prediction only (explain): up to date unless `step`, which runs first, changes `path`. `kbuild`:
    * that step is kbuild's, whose decision kpipe cannot know beforehand (the compile stage).
    */
   | { kind: 'waits-for'; step: string; path: string; kbuild?: boolean }
-  | { kind: 'up-to-date' };
+  /** `kbuildFiles`: a delegated step, current because that many of kbuild's inputs are as they were. */
+  | { kind: 'up-to-date'; kbuildFiles?: number };
 
 export type ReasonKind = Reason['kind'];
 
@@ -61,14 +67,15 @@ export function describeReason(reason: Reason): string {
     case 'output-modified':
       return `output ${reason.path} was changed outside kpipe`;
     case 'delegated':
-      if (reason.dryRun === 'nothing-to-do') return 'delegated to kbuild, which has nothing to do (make -n)';
-      if (reason.dryRun === 'would-run') return 'delegated to kbuild, which would run it (make -n)';
-      return 'delegated to kbuild, which decides';
+      if (reason.dryRun === 'nothing-to-do') return `delegated to kbuild, which has nothing to do (make -n${reason.changed ? `; ${reason.changed}` : ''})`;
+      if (reason.dryRun === 'would-run') return `delegated to kbuild, which would run it (make -n${reason.changed ? `; ${reason.changed}` : ''})`;
+      return reason.changed ? `delegated to kbuild, which decides (${reason.changed})` : 'delegated to kbuild, which decides';
     case 'waits-for':
       return reason.kbuild
         ? `kbuild decides ${reason.step} first; up to date if it leaves ${reason.path} as it is`
         : `waits for ${reason.step}, which runs first; reruns only if ${reason.path} comes out different`;
     case 'up-to-date':
+      if (reason.kbuildFiles !== undefined) return `up to date: kbuild's ${reason.kbuildFiles} inputs, its environment and tools are as after its last run`;
       return 'up to date';
   }
 }
@@ -150,10 +157,19 @@ export function decide(
   unsettled?: ReadonlySet<string>,
   /** The run's environment and source tree, to say what changed in a changed command. */
   commandOptions?: IdentityOptions,
+  /** For a delegated step with Step.kbuildInputs: would make find nothing to do? */
+  kbuild?: (step: Step, identity: string) => KbuildCheck,
 ): Reason {
   const settled = (p: string) => unsettled === undefined || !unsettled.has(p);
   for (const p of step.inputs) if (settled(p) && !probe.exists(p)) return { kind: 'input-missing', path: p };
-  if (step.delegated) return { kind: 'delegated' };
+  if (step.delegated) {
+    if (!step.kbuildInputs || !kbuild) return { kind: 'delegated' };
+    // kpipe's own record first (cheap), then kbuild's inputs.
+    const own = decide({ ...step, delegated: false }, identity, record, probe, unsettled);
+    if (own.kind !== 'up-to-date') return { kind: 'delegated', changed: describeReason(own) };
+    const check = kbuild(step, identity);
+    return check.current ? { kind: 'up-to-date', kbuildFiles: check.files } : { kind: 'delegated', changed: check.changed };
+  }
   if (!record) return { kind: 'new' };
   if (record.command !== identity) {
     const change = record.fingerprint !== undefined && commandOptions ? describeCommandChange(step, commandOptions, record.fingerprint) : undefined;
@@ -190,6 +206,8 @@ export function explainWhy(
   stateDir = objtree,
   /** For a step delegated to kbuild: what kbuild would do (core/running/kbuild-dry-run.ts). */
   dryRun?: (step: Step) => 'nothing-to-do' | 'would-run' | undefined,
+  /** For a delegated step with Step.kbuildInputs: are they as kept (core/state/kbuild-inputs.ts)? */
+  kbuild?: (step: Step, identity: string) => KbuildCheck,
 ): Map<string, Reason> {
   const store = StateStore.load(stateDir);
   const probe = new FileProbe(objtree, store);
@@ -210,11 +228,11 @@ export function explainWhy(
         first ??= { kind: 'waits-for', step: dep.id, path: p, ...(kbuild ? { kbuild: true } : {}) };
       }
     }
-    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts);
+    let reason = decide(step, commandIdentity(step, opts), store.step(step.id), probe, unsettled, opts, kbuild);
     if (reason.kind === 'delegated' && dryRun && unsettled.size === 0) {
       // Its inputs are settled, so what kbuild says now is what it will do in the run.
       const answer = dryRun(step);
-      if (answer) reason = { kind: 'delegated', dryRun: answer };
+      if (answer) reason = { ...reason, dryRun: answer };
     }
     if (reason.kind === 'up-to-date' && first) reason = first;
     // kbuild with nothing to do leaves its outputs as they are: its dependents are decided on them.

@@ -5,6 +5,7 @@
 // archive's members), so kpipe runs it first and plans again; `--skip compile` leaves it to you.
 import os from 'node:os';
 import type { KpipePlugin } from '../../core/plugin-api.js';
+import { error, KpipeError } from '../../core/diagnostic.js';
 import { exec, extmodPrefix } from '../kbuild.js';
 
 export const kbuildCompilePlugin: KpipePlugin = {
@@ -12,6 +13,11 @@ export const kbuildCompilePlugin: KpipePlugin = {
   description: "kbuild's compile phase: make KBUILD_MODULES=1 vmlinux_o modpost",
   options: {
     jobs: { description: "make's -j (default: the number of cores)" },
+    ask_make: {
+      description:
+        '"always": run make on every kpipe run; default "when-inputs-change": not while every file kbuild\'s .cmd records, Makefiles and configuration name, its tools and the environment are as after its last success',
+      default: 'when-inputs-change',
+    },
   },
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
@@ -29,6 +35,10 @@ export const kbuildCompilePlugin: KpipePlugin = {
         });
         return;
       }
+      const askMake = ctx.options.ask_make ?? 'when-inputs-change';
+      if (askMake !== 'always' && askMake !== 'when-inputs-change') {
+        throw new KpipeError([error('bad-option', `${ctx.name}: ask_make is "always" or "when-inputs-change", not ${JSON.stringify(askMake)}`, { plugin: ctx.name })]);
+      }
       const outputs = ['vmlinux.a', 'vmlinux.o', 'modules.order', 'Module.symvers'];
       if (ctx.kconfig.isEnabled('MODULES')) outputs.push('.vmlinux.export.c');
       builder.addStep(ctx.name, {
@@ -37,6 +47,8 @@ export const kbuildCompilePlugin: KpipePlugin = {
         inputs: [],
         outputs,
         delegated: true,
+        // A no-op make here is 7 to 10 s of kbuild reading its records again (core/state/kbuild-inputs.ts).
+        ...(askMake === 'when-inputs-change' ? { kbuildInputs: 'tree' as const } : {}),
         replan: true,
       });
     });

@@ -24,6 +24,7 @@ export const linkPlugin: KpipePlugin = {
           inputs: ['.vmlinux.export.c'],
           outputs: ['.vmlinux.export.o'],
           delegated: true,
+          kbuildInputs: 'outputs',
         });
       }
       wholeArchive.push('init/version-timestamp.o');

@@ -31,6 +31,7 @@ export const modfinalPlugin: KpipePlugin = {
           inputs: [],
           outputs: [lds],
           delegated: true,
+          kbuildInputs: 'outputs',
           // `make clean` leaves it for external modules; so does `kpipe clean` without --compile.
           compilePhase: true,
         });
@@ -43,6 +44,8 @@ export const modfinalPlugin: KpipePlugin = {
         inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
         outputs: [...modObjects, ...commonObject],
         delegated: true,
+        // External modules' records are in M=DIR, outside the tree kbuild-inputs.ts knows.
+        ...(ctx.make.extmod ? {} : { kbuildInputs: 'outputs' as const }),
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');

@@ -9,6 +9,7 @@ import { explainWhy, describeReason } from '../../core/state/up-to-date.js';
 import { buildStepGraph } from '../../core/planning/step-graph.js';
 import { kbuildDryRun } from '../../core/running/kbuild-dry-run.js';
 import type { Step } from '../../core/planning/step.js';
+import { checkKbuildInputs } from '../../core/state/kbuild-inputs.js';
 
 let t: Tree;
 test.before.each(() => {
@@ -236,6 +237,39 @@ test('a step whose outputs are unchanged on disk is not re-hashed on a no-op run
   probe.hash('big.src');
   probe.hash('big.out');
   assert.is(probe.hashed, 0, 'both answered from the stat fast path');
+});
+
+
+test("a delegated step with kbuildInputs: after it ran, up to date without asking make until a file kbuild's record names changes", async () => {
+  // A stand-in make that compiles vt.o and writes kbuild's record of it, as if_changed and fixdep do.
+  t.write('bin/make', '#!/bin/sh\necho ran >> make.log\nls .kpipe/kbuild > kept-during.txt\ncp a.src vt.o\nprintf \'savedcmd_vt.o := cc -c vt.c\\n\\ndeps_vt.o := \\\\\\n  a.src \\\\\\n\\nvt.o: $(deps_vt.o)\\n\' > .vt.o.cmd\n');
+  fs.chmodSync(path.join(t.dir, 'bin/make'), 0o755);
+  const past = (f: string) => fs.utimesSync(path.join(t.dir, f), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  past('a.src');
+  const steps = [step('vt', [], ['vt.o'], [cmd('CC', 'vt.o', exec([path.join(t.dir, 'bin/make'), 'vt.o']))], { delegated: true, kbuildInputs: 'outputs' })];
+  const made = () => t.read('make.log').split('\n').filter(Boolean).length;
+  await t.run(steps);
+  assert.is(made(), 1);
+  await t.run(steps);
+  assert.is(made(), 1, 'make was not asked');
+  const kept = t.lastRun().steps[0]!;
+  assert.is(kept.reason?.kind, 'up-to-date');
+  assert.match(kept.why ?? '', /^up to date: kbuild's \d+ inputs, its environment and tools are as after its last run$/);
+  t.write('a.src', 'alpha, edited');
+  past('a.src');
+  const why = explainWhy(t.graph(steps), t.dir, {}, t.dir, undefined, (s, id) => checkKbuildInputs(s, id, { objtree: t.dir, stateDir: t.dir, env: process.env, programs: [] }));
+  assert.equal(why.get('vt'), { kind: 'delegated', changed: 'a.src changed' }, 'explain --why foresees it');
+  await t.run(steps);
+  assert.is(made(), 2, 'an edit of what the record names: make is asked');
+  assert.is(t.lastRun().steps[0]!.why, 'delegated to kbuild, which decides (a.src changed)');
+  assert.is(t.read('vt.o'), 'alpha, edited');
+  await t.run(steps);
+  assert.is(made(), 2);
+  // While make runs, nothing kept vouches for the tree (a run killed then leaves none behind).
+  assert.not.match(t.read('kept-during.txt'), /^[0-9a-f]{16}\.json$/m);
+  fs.rmSync(path.join(t.dir, '.vt.o.cmd'));
+  await t.run(steps);
+  assert.is(made(), 3, 'a removed record is a change too');
 });
 
 test.run();
