@@ -1,6 +1,7 @@
 // The commands that touch an output tree: run, clean, export ninja, builtin. Each turns a Session into
 // a call of the executor's modules and an exit status.
 import fs from 'node:fs';
+import type { RunLog } from '../running/run-log.js';
 import type { KbuildContext } from '../state/kbuild-inputs.js';
 import { checkKbuildInputs } from '../state/kbuild-inputs.js';
 import os from 'node:os';
@@ -125,18 +126,18 @@ async function runStages(first: Session, args: CliArgs, cache: StepCache | undef
   }
   if (replanStages.length > 0) {
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
-    const status = await runOnce(first, args, outputs, cache);
+    const { status, log } = await runOnce(first, args, outputs, cache);
     if (status !== 0) return { status, last: first };
     const second = await openSession(sessionOptions(args, replanStages));
     // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
     // "skipping BTF for modules" line needs the modules.order the compile wrote).
     printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
-    return { status: await runOnce(second, args, undefined, cache), last: second };
+    return { status: (await runOnce(second, args, undefined, cache, log)).status, last: second };
   }
-  return { status: await runOnce(first, args, undefined, cache), last: first };
+  return { status: (await runOnce(first, args, undefined, cache)).status, last: first };
 }
 
-async function runOnce(session: Session, args: CliArgs, only: string[] | undefined, cache?: StepCache): Promise<number> {
+async function runOnce(session: Session, args: CliArgs, only: string[] | undefined, cache?: StepCache, earlier?: RunLog): Promise<{ status: number; log?: RunLog }> {
   const objtree = requireTree(session, 'run');
   const interruption = interruptOnSignals();
   try {
@@ -151,13 +152,15 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       verbosity: args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal',
       env: kbuildVariables(session),
       kbuildPrograms: kbuildPrograms(session),
+      ...(session.extmod ? { kbuildExtmod: session.extmod } : {}),
       signal: interruption.signal,
       ...(targets ? { targets } : {}),
       ...(cache ? { cache } : {}),
+      ...(earlier ? { earlier } : {}),
     });
     // Bad targets are bad usage (2); a failed step is 1.
     if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
-    return result.exitCode;
+    return { status: result.exitCode, ...(result.log ? { log: result.log } : {}) };
   } finally {
     interruption.dispose();
   }
@@ -230,6 +233,7 @@ export async function whyMap(session: Session, args: CliArgs): Promise<Map<strin
     stateDir: session.stateDir ?? objtree,
     env: { ...process.env, ...env },
     programs: kbuildPrograms(session),
+    ...(session.extmod ? { extmod: session.extmod } : {}),
     seen: new Map(),
   };
   const reasons = explainWhy(session.stepGraph, objtree, identity, session.stateDir, dryRun, (step, id) => checkKbuildInputs(step, id, kbuild));

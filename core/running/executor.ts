@@ -40,7 +40,7 @@ import { acquireTreeLock, type TreeLock } from './lock.js';
 import { getBuiltin } from './builtins.js';
 import { shellJoin, shellQuote } from '../shell-quote.js';
 import type { Outcome, RunLog, RunLogStep, RunStatus } from './run-log.js';
-import { runLogStep, writeRunLog } from './run-log.js';
+import { mergeRunLogs, runLogStep, writeRunLog } from './run-log.js';
 import { EXIT_CODE_FOR_SIGNAL } from './interrupt.js';
 import { treeUnwritable } from './fs-failure.js';
 import { ProcessNotes, reapOrphans } from './orphans.js';
@@ -84,6 +84,10 @@ export interface RunOptions {
    * only while their executables are unchanged.
    */
   kbuildPrograms?: readonly string[];
+  /** `M=DIR` (absolute), whose records the compile step's make writes (core/state/kbuild-inputs.ts). */
+  kbuildExtmod?: string;
+  /** The first part of the same `kpipe run` (the compile stage): last-run.json tells both as one. */
+  earlier?: RunLog;
 }
 
 export interface RunResult {
@@ -136,8 +140,9 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress, planned, stateDir);
     run.removeLeftoversOfKilledRuns();
-    const log = await run.execute();
+    const own = await run.execute();
     store.close();
+    const log = opts.earlier ? mergeRunLogs(opts.earlier, own) : own;
     writeRunLog(log, stateDir);
     const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
     return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
@@ -585,6 +590,7 @@ class Run {
       stateDir: this.stateDir,
       env: this.commandEnv(undefined),
       programs: this.opts.kbuildPrograms ?? [],
+      ...(this.opts.kbuildExtmod ? { extmod: this.opts.kbuildExtmod } : {}),
       seen: new Map(),
     });
   }

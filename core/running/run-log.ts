@@ -92,6 +92,22 @@ export function lastRunPath(objtree: string): string {
   return path.join(objtree, STATE_DIR, 'last-run.json');
 }
 
+/**
+ * One kpipe run in two parts (the compile stage, then the rest planned again from what it wrote) is
+ * one run to its reader: the earlier part's steps first, counts added, its start and the later end.
+ */
+export function mergeRunLogs(earlier: RunLog, later: RunLog): RunLog {
+  const c = (k: 'total' | 'ran' | 'upToDate' | 'failed' | 'cached') => (earlier.counts[k] ?? 0) + (later.counts[k] ?? 0);
+  const cached = c('cached');
+  return {
+    ...later,
+    startedAt: earlier.startedAt,
+    durationMs: Math.max(later.durationMs, Date.parse(later.startedAt) + later.durationMs - Date.parse(earlier.startedAt)),
+    counts: { total: c('total'), ran: c('ran'), upToDate: c('upToDate'), failed: c('failed'), ...(cached > 0 ? { cached } : {}) },
+    steps: [...earlier.steps, ...later.steps],
+  };
+}
+
 /** One step per line: readable, diffable, and cheap to write for 11,000 steps. */
 export function writeRunLog(log: RunLog, stateDir = log.objtree): void {
   const { steps, ...head } = log;

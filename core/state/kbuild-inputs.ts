@@ -50,6 +50,11 @@ export interface KbuildContext {
   /** kbuild's tools (CC, LD, ... values, as words): their executables are watched. */
   programs: readonly string[];
   /**
+   * `M=DIR` (absolute): the 'tree' scope is then the records in DIR, which holds the module's sources
+   * beside what kbuild makes of them, and the output tree is a read-only basis.
+   */
+  extmod?: string;
+  /**
    * Signatures already taken, shared by the steps decided together (most of what they watch is the
    * same Makefiles and headers). Whoever runs a command must clear it: its files may have changed.
    */
@@ -72,6 +77,8 @@ interface Kept {
   /** Watched files (canonical), and their stat signatures (`sig` below), in the same order. */
   paths: string[];
   sigs: string[];
+  /** Nothing could be kept, and why (the check then says so). */
+  refused?: string;
 }
 
 /**
@@ -150,6 +157,7 @@ function sigOf(p: string, ctx: KbuildContext): string {
 export function checkKbuildInputs(step: Step, identity: string, ctx: KbuildContext): KbuildCheck {
   const kept = load(ctx.stateDir, step.id);
   if (!kept) return { current: false, changed: 'kpipe kept no record of its inputs' };
+  if (kept.refused !== undefined) return { current: false, changed: `kpipe could not keep its inputs: ${kept.refused}` };
   if (kept.command !== identity) return { current: false, changed: 'its command changed' };
   const env = kbuildEnvironment(ctx.env);
   const variable = [...new Set([...Object.keys(env), ...Object.keys(kept.env)])].sort().find((k) => env[k] !== kept.env[k]);
@@ -175,24 +183,35 @@ function shown(p: string, ctx: KbuildContext): string {
  */
 export function keepKbuildInputs(step: Step, identity: string, scope: KbuildScope, ctx: KbuildContext, others: ReadonlySet<string>, startedMs: number): string | undefined {
   const previous = load(ctx.stateDir, step.id);
-  const collected = collect(step, scope, ctx, others, previous && { paths: previous.paths, sigs: previous.sigs, records: loadRecords(ctx.stateDir, step.id, previous) });
-  if (typeof collected === 'string') return collected;
-  const { paths, records, written } = collected;
-  const sigs = paths.map((p) => sig(absolutePath(p, ctx.objtree)));
   // Coarse file clocks lag the wall clock by up to a tick: count a file stamped just before the
   // start as written during the build.
   const startNs = BigInt(startedMs - 20) * 1_000_000n;
+  const reuse = previous && previous.refused === undefined ? { paths: previous.paths, sigs: previous.sigs, records: loadRecords(ctx.stateDir, step.id, previous) } : undefined;
+  const why = keep(step, identity, collect(step, scope, ctx, others, reuse, startNs), ctx, startNs);
+  // Why not, for `explain --why` of the next run (which asks make, as when nothing was kept).
+  if (why !== undefined) write(ctx, step.id, { version: VERSION, step: step.id, command: identity, env: {}, names: '', paths: [], sigs: [], refused: why });
+  return why;
+}
+
+function keep(step: Step, identity: string, collected: Collected | string, ctx: KbuildContext, startNs: bigint): string | undefined {
+  if (typeof collected === 'string') return collected;
+  const { paths, records, written } = collected;
+  const sigs = paths.map((p) => sig(absolutePath(p, ctx.objtree)));
   for (let i = 0; i < paths.length; i++) {
     const s = sigs[i]!;
     if (s === '-' || s.startsWith('d') || written(paths[i]!)) continue;
     if (BigInt(s.slice(0, s.indexOf('.'))) >= startNs) return `${shown(paths[i]!, ctx)} changed while kbuild ran`;
   }
-  const kept: Kept = { version: VERSION, step: step.id, command: identity, env: kbuildEnvironment(ctx.env), names: localversionNames(ctx), paths, sigs };
-  fs.mkdirSync(path.dirname(keptFile(ctx.stateDir, step.id)), { recursive: true });
   // The records first: the check's file is what makes the inputs count, and it names their number.
+  fs.mkdirSync(path.dirname(keptFile(ctx.stateDir, step.id)), { recursive: true });
   writeFileAtomic(keptFile(ctx.stateDir, step.id, '.records'), JSON.stringify({ version: VERSION, paths: paths.length, records } satisfies KeptRecords), false);
-  writeFileAtomic(keptFile(ctx.stateDir, step.id), JSON.stringify(kept), false);
+  write(ctx, step.id, { version: VERSION, step: step.id, command: identity, env: kbuildEnvironment(ctx.env), names: localversionNames(ctx), paths, sigs });
   return undefined;
+}
+
+function write(ctx: KbuildContext, stepId: string, kept: Kept): void {
+  fs.mkdirSync(path.dirname(keptFile(ctx.stateDir, stepId)), { recursive: true });
+  writeFileAtomic(keptFile(ctx.stateDir, stepId), JSON.stringify(kept), false);
 }
 
 interface Collected {
@@ -202,7 +221,14 @@ interface Collected {
   written: (p: string) => boolean;
 }
 
-function collect(step: Step, scope: KbuildScope, ctx: KbuildContext, others: ReadonlySet<string>, previous: { paths: string[]; sigs: string[]; records: number[][] } | undefined): Collected | string {
+function collect(
+  step: Step,
+  scope: KbuildScope,
+  ctx: KbuildContext,
+  others: ReadonlySet<string>,
+  previous: { paths: string[]; sigs: string[]; records: number[][] } | undefined,
+  startNs: bigint,
+): Collected | string {
   const { objtree, srctree } = ctx;
   const canon = (p: string) => canonicalPath(p, objtree);
   const index = new Map<string, number>();
@@ -223,7 +249,7 @@ function collect(step: Step, scope: KbuildScope, ctx: KbuildContext, others: Rea
     }
   }
   const targets = new Set<string>();
-  const recordFiles = scope === 'tree' ? findRecords(objtree) : step.outputs.map((o) => kbuildRecordOf(o));
+  const recordFiles = scope === 'tree' ? findRecords(ctx.extmod ?? objtree).map((r) => (ctx.extmod ? path.join(ctx.extmod, r) : r)) : step.outputs.map((o) => kbuildRecordOf(o));
   const files = new TreeFiles(objtree, srctree);
   const records: number[][] = [];
   for (const cmd of recordFiles) {
@@ -243,7 +269,12 @@ function collect(step: Step, scope: KbuildScope, ctx: KbuildContext, others: Rea
       if (!record) continue;
       target = canon(record.target);
       const read = readRecord(record, target, cmd, files);
-      if (typeof read === 'string') return read;
+      if (typeof read === 'string') {
+        // make remakes such a target on every call, so one it did not remake in this one is no part
+        // of the build (an object of an earlier configuration, whose header is gone since).
+        if (scope === 'tree' && !madeSince(absolutePath(target, objtree), startNs)) continue;
+        return read;
+      }
       watched = [target, ...read];
     } else target = watched[0]!;
     // The compile phase is what comes before kpipe's outputs: not their records, nor those of files
@@ -257,14 +288,17 @@ function collect(step: Step, scope: KbuildScope, ctx: KbuildContext, others: Rea
   if (srctree) {
     const dirs = new Set<string>();
     for (const p of paths) if (p.startsWith(`${srctree}/`)) dirs.add(path.dirname(p));
-    for (const t of targets) if (isInsideTree(t)) dirs.add(path.join(srctree, path.dirname(t)));
+    // (An external module's records are in its own directory, with its sources and Kbuild.)
+    for (const t of targets) dirs.add(isInsideTree(t) ? path.join(srctree, path.dirname(t)) : path.dirname(t));
     for (const d of [...dirs].sort()) for (const m of makefilesIn(d)) add(m);
   }
   for (const p of configurationFiles(ctx)) add(p);
   for (const p of programFiles(ctx)) add(p);
   for (const p of gitFiles(srctree)) add(p);
   const inTree = srctree === undefined || path.resolve(srctree) === path.resolve(objtree);
+  const extmod = ctx.extmod === undefined ? undefined : `${ctx.extmod}/`;
   const written = (p: string): boolean => {
+    if (extmod) return p.startsWith(extmod) && (targets.has(p) || p.endsWith('.cmd') || step.outputs.includes(p) || /(\.mod(\.c)?|\/modules\.order|\/Module\.symvers)$/.test(p));
     if (!isInsideTree(p)) return false;
     if (targets.has(p) || p.endsWith('.cmd') || step.outputs.includes(p)) return true;
     // An O= tree is kbuild's alone but for the configuration; in the source tree only its products are.
@@ -274,10 +308,15 @@ function collect(step: Step, scope: KbuildScope, ctx: KbuildContext, others: Rea
   return { paths, records, written };
 }
 
+function madeSince(absolute: string, startNs: bigint): boolean {
+  const st = fs.statSync(absolute, { bigint: true, throwIfNoEntry: false });
+  return st !== undefined && st.mtimeNs >= startNs;
+}
+
 /** The files one record makes its target depend on (besides the target), or why it cannot be told. */
 function readRecord(record: KbuildRecord, target: string, cmd: string, files: TreeFiles): string[] | string {
   const out: string[] = [];
-  const toolsRecord = path.isAbsolute(record.target) || target.startsWith('tools/');
+  const toolsRecord = target.startsWith('tools/');
   const deps = record.source !== undefined && !record.deps.includes(record.source) ? [record.source, ...record.deps] : record.deps;
   for (const dep of deps) {
     // tools/' records spell relative paths from a source directory of their own: never the output tree.

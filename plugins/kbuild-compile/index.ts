@@ -22,6 +22,10 @@ export const kbuildCompilePlugin: KpipePlugin = {
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
       const jobs = typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
+      const askMake = ctx.options.ask_make ?? 'when-inputs-change';
+      if (askMake !== 'always' && askMake !== 'when-inputs-change') {
+        throw new KpipeError([error('bad-option', `${ctx.name}: ask_make is "always" or "when-inputs-change", not ${JSON.stringify(askMake)}`, { plugin: ctx.name })]);
+      }
       if (ctx.make.extmod) {
         // `make M=DIR modpost`: compiles the external modules and runs modpost; the tree is not touched.
         const dir = extmodPrefix(ctx);
@@ -31,13 +35,10 @@ export const kbuildCompilePlugin: KpipePlugin = {
           inputs: [],
           outputs: [`${dir}modules.order`, `${dir}Module.symvers`],
           delegated: true,
+          ...(askMake === 'when-inputs-change' ? { kbuildInputs: 'tree' as const } : {}),
           replan: true,
         });
         return;
-      }
-      const askMake = ctx.options.ask_make ?? 'when-inputs-change';
-      if (askMake !== 'always' && askMake !== 'when-inputs-change') {
-        throw new KpipeError([error('bad-option', `${ctx.name}: ask_make is "always" or "when-inputs-change", not ${JSON.stringify(askMake)}`, { plugin: ctx.name })]);
       }
       const outputs = ['vmlinux.a', 'vmlinux.o', 'modules.order', 'Module.symvers'];
       if (ctx.kconfig.isEnabled('MODULES')) outputs.push('.vmlinux.export.c');

@@ -44,8 +44,7 @@ export const modfinalPlugin: KpipePlugin = {
         inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
         outputs: [...modObjects, ...commonObject],
         delegated: true,
-        // External modules' records are in M=DIR, outside the tree kbuild-inputs.ts knows.
-        ...(ctx.make.extmod ? {} : { kbuildInputs: 'outputs' as const }),
+        kbuildInputs: 'outputs',
       });
       for (const object of modules) {
         const ko = object.replace(/\.o$/, '.ko');

@@ -194,14 +194,20 @@ test("kpipe's own outputs, and records made from them, are not the compile phase
 
 test('nothing is kept when a record cannot be told, or a watched file changed while kbuild ran', () => {
   const t = makeTree();
-  // fixdep named a header that exists nowhere: make remakes kernel/a.o every time.
+  // fixdep named a header that exists nowhere: make remakes kernel/a.o on every call, as it just did.
+  const started = Date.now() - 1000;
   edit(path.join(t.out, 'kernel/.a.o.cmd'), record('kernel/a.o', 'gcc -c kernel/a.c', ['include/linux/gone.h']));
-  assert.match(keep(t) ?? '', /kernel\/\.a\.o\.cmd names include\/linux\/gone\.h, which does not exist: make remakes kernel\/a\.o every time/);
-  assert.not.ok(check(t).current);
+  edit(path.join(t.out, 'kernel/a.o'), 'remade');
+  const why = keep(t, t.ctx, started);
+  assert.match(why ?? '', /kernel\/\.a\.o\.cmd names include\/linux\/gone\.h, which does not exist: make remakes kernel\/a\.o every time/);
+  assert.equal(check(t), { current: false, changed: `kpipe could not keep its inputs: ${why}` }, 'explain --why says why make is asked');
+  // The same record with a target this make did not remake: an object of an earlier configuration.
+  age(t.out);
+  assert.is(keep(t), undefined);
+  assert.ok(check(t).current);
   fs.rmSync(t.root, { recursive: true, force: true });
 
   const u = makeTree();
-  const started = Date.now() - 1000;
   // Edited a moment ago, after the step started: make may have read it before or after.
   edit(path.join(u.src, 'kernel/a.c'), 'int a = 3;\n');
   assert.is(keep(u, u.ctx, started), 'kernel/a.c changed while kbuild ran');
@@ -225,6 +231,38 @@ test("the 'outputs' scope: the records of the step's own outputs only; a missing
   assert.equal(checkKbuildInputs(step, IDENTITY, t.ctx), { current: false, changed: 'include/linux/a.h changed' });
   const missing: Step = { ...step, id: 'x:b.o', outputs: ['kernel/b.o'] };
   assert.is(keepKbuildInputs(missing, IDENTITY, 'outputs', t.ctx, new Set(), Date.now()), 'kbuild has no record kernel/.b.o.cmd');
+  fs.rmSync(t.root, { recursive: true, force: true });
+});
+
+test('M=DIR: the records in the module directory, its sources and Kbuild; what kbuild made there may be new', () => {
+  const t = makeTree();
+  const dir = path.join(t.root, 'ext');
+  write(path.join(dir, 'Kbuild'), 'obj-m += hello.o\n');
+  write(path.join(dir, 'hello.c'), 'int hello;\n');
+  write(path.join(dir, 'hello.h'), '\n');
+  write(path.join(dir, 'hello.o'), 'obj');
+  write(path.join(dir, '.hello.o.cmd'), record(`${dir}/hello.o`, `gcc -c -o ${dir}/hello.o ${dir}/hello.c`, [`${dir}/hello.h`, '$(wildcard include/config/FOO)'], `${dir}/hello.c`));
+  write(path.join(dir, 'hello.mod.c'), 'modinfo');
+  age(t.root);
+  const ctx: KbuildContext = { ...t.ctx, stateDir: dir, extmod: dir };
+  const started = Date.now() - 1000;
+  // kbuild's products in DIR, made during the step: its own work.
+  edit(path.join(dir, 'hello.o'), 'new obj');
+  edit(path.join(dir, 'hello.mod.c'), 'new modinfo');
+  assert.is(keep(t, ctx, started), undefined);
+  const c = check(t, ctx);
+  assert.ok(c.current, JSON.stringify(c));
+  // The tree's own records are the basis's, not the module's.
+  edit(path.join(t.src, 'kernel/a.c'), 'int a = 5;\n');
+  assert.ok(check(t, ctx).current);
+  edit(path.join(dir, 'Kbuild'), 'obj-m += hello.o bye.o\n');
+  assert.equal(check(t, ctx), { current: false, changed: `${dir}/Kbuild changed` });
+  fs.utimesSync(path.join(dir, 'Kbuild'), new Date(started - 5000), new Date(started - 5000));
+  assert.is(keep(t, ctx, started), undefined);
+  edit(path.join(dir, 'hello.h'), '#define H\n');
+  assert.equal(check(t, ctx), { current: false, changed: `${dir}/hello.h changed` });
+  // A source edited during the step is an edit, in DIR too.
+  assert.is(keep(t, ctx, started), `${dir}/hello.h changed while kbuild ran`);
   fs.rmSync(t.root, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@
 // relinked once, with a fresh version timestamp as kbuild's would have, while no module step runs.
 // Byte-identity with kbuild needs the reproducible environment (test/e2e/kernel.test.ts); here what
 // can be compared is compared: kbuild's own `make vmlinux modules` afterwards finds nothing to do.
+// And a no-op whole build (compile stage included) asks make nothing while kbuild's inputs stay as kept.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import crypto from 'node:crypto';
@@ -121,6 +122,35 @@ test('after a kernel/panic.c edit: vmlinux relinked once with a fresh timestamp,
   // Module BTF needs vmlinux's BTF to come out the same: kpipe drops pahole's -j (6.12's Makefile.btf
   // adds it without KBUILD_BUILD_TIMESTAMP), and the new date of version-timestamp.o changes no type.
   assert.equal(reran, [], 'no module step reran');
+});
+
+test("a no-op whole build asks make nothing; a touched Makefile or another KCFLAGS has it asked again", () => {
+  // The first whole run asks kbuild (nothing kept yet) and keeps what its make read.
+  kpipe('run', '-C', tree.out, '-j2');
+  const output = kpipe('run', '-C', tree.out, '-j2');
+  assert.equal(quietLines(output), []);
+  // (The hand-off's mtime check runs every time: a builtin, no process.)
+  const ranAny = () => lastRun().filter((s) => s.ran && s.id !== 'handoff:mtime-order').map((s) => `${s.id}: ${s.why}`);
+  assert.equal(ranAny(), [], 'no step ran, make included');
+  const compile = lastRun().find((s) => s.stage === 'compile')!;
+  assert.match(compile.why ?? '', /^up to date: kbuild's \d+ inputs, its environment and tools are as after its last run$/);
+  // What make would see: flags from the environment, a Makefile of a directory it builds in.
+  const why = run([process.execPath, KPIPE, 'explain', '-C', tree.out, '--why'], { env: { ...plainEnv(), KCFLAGS: '-O2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.match(why, /^ {2}MAKE {4}vmlinux_o modpost .*why: delegated to kbuild, which decides \(KCFLAGS changed in the environment\)$/m);
+  const makefile = path.join(tree.src, 'kernel', 'Makefile');
+  const stat = fs.statSync(makefile);
+  try {
+    fs.utimesSync(makefile, stat.atime, new Date());
+    assert.equal(quietLines(kpipe('run', '-C', tree.out, '-j2')), [], 'kbuild had nothing to do');
+    const asked = lastRun().find((s) => s.stage === 'compile')!;
+    assert.ok(asked.ran, 'make was asked');
+    assert.is(asked.why, 'delegated to kbuild, which decides (kernel/Makefile changed)');
+    kpipe('run', '-C', tree.out, '-j2');
+    assert.equal(ranAny(), [], 'and kept again');
+  } finally {
+    // The source tree is every 6.12 tree's: leave its Makefile as make found it.
+    fs.utimesSync(makefile, stat.atime, stat.mtime);
+  }
 });
 
 test.after(() => restore(tree));
