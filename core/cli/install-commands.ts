@@ -262,6 +262,10 @@ export async function verifyModulesCommand(session: Session, args: CliArgs): Pro
   } catch {
     throw new KpipeError([error('no-modules-order', `no ${orderFile}`, { hint: 'install the modules first (kpipe install)' })], 1);
   }
+  // Nothing verified is not a pass (6.1's .ko-named modules.order once made install write none).
+  if (installed.length === 0) {
+    throw new KpipeError([error('no-modules', `${orderFile} lists no module: nothing to verify against ${vmlinux}`, { hint: 'install the modules first (kpipe install)' })], 1);
+  }
   let failed = 0;
   for (const relative of installed) {
     const shown = path.join(where.shownRoot, relative);

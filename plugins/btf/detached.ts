@@ -57,9 +57,15 @@ async function detached(args: string[], ctx: BuiltinContext): Promise<void> {
   if (!ids.endsWith('.BTF_ids')) throw new Error(`${DETACHED_BUILTIN}: the ids file must end in .BTF_ids, not ${plan.ids}`);
   // resolve_btfids writes ELF.BTF_ids: an ELF name that is the ids temporary less its suffix (a
   // symlink to the temporary link) makes it write the step's temporary, never the output itself.
+  // Run in place (ninja, `kpipe builtin`), that name is the ELF itself: no symlink, or it would
+  // replace the ELF with a link to itself.
   const alias = ids.slice(0, -'.BTF_ids'.length);
-  fs.rmSync(alias, { force: true });
-  fs.symlinkSync(path.resolve(ctx.objtree, plan.elf), alias);
+  const elf = path.resolve(ctx.objtree, plan.elf);
+  const inPlace = alias === elf;
+  if (!inPlace) {
+    fs.rmSync(alias, { force: true });
+    fs.symlinkSync(elf, alias);
+  }
   try {
     await run([...plan.pahole, `--btf_encode_detached=${alias}.BTF.1`, alias]);
     await run([...plan.resolveBtfids, '--btf', `${alias}.BTF.1`, alias]);
@@ -69,7 +75,7 @@ async function detached(args: string[], ctx: BuiltinContext): Promise<void> {
     await run([...plan.objcopy, '--only-section=.BTF', '--strip-all', object]);
     await getBuiltin('elf-set-type-rel')!([object], { objtree: ctx.objtree, resolve: (p) => path.resolve(ctx.objtree, p) });
   } finally {
-    for (const f of [alias, `${alias}.BTF.1`, `${alias}.BTF`]) fs.rmSync(f, { force: true });
+    for (const f of [...(inPlace ? [] : [alias]), `${alias}.BTF.1`, `${alias}.BTF`]) fs.rmSync(f, { force: true });
   }
 }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getBuiltin, registerBuiltin, runBuiltinStandalone } from '../../core/running/builtins.js';
 import { makeTree, type Tree } from './fixture.js';
+import { DETACHED_BUILTIN, registerDetachedBuiltin, type DetachedPlan } from '../../plugins/btf/detached.js';
 
 let t: Tree;
 test.before.each(() => {
@@ -91,6 +92,27 @@ test('runBuiltinStandalone (kpipe builtin NAME ARGS...) maps failures to exit st
   assert.equal(await runBuiltinStandalone('files-equal', ['a', 'b', 'nope'], t.dir), { status: 1, message: 'nope' });
   assert.is((await runBuiltinStandalone('no-such', [], t.dir)).status, 2);
   assert.equal(await runBuiltinStandalone('copy', ['a', 'c'], t.dir), { status: 0 });
+});
+
+test("btf-detached for vmlinux, run in place as under ninja: the link it reads is left as it is", async () => {
+  registerDetachedBuiltin();
+  // Stand-ins for pahole and resolve_btfids that insist on reading a regular file, as the tools do;
+  // the compiler and objcopy are the real ones.
+  const tool = (name: string, body: string) => {
+    t.write(`bin/${name}`, `#!/bin/sh\n${body}\n`);
+    fs.chmodSync(path.join(t.dir, 'bin', name), 0o755);
+    return path.join(t.dir, 'bin', name);
+  };
+  const pahole = tool('pahole', 'for a; do elf=$a; done; [ -f "$elf" ] && [ ! -L "$elf" ] || { echo "$elf: Invalid argument" >&2; exit 1; }\nfor a; do case $a in --btf_encode_detached=*) echo btf > "${a#*=}";; esac; done');
+  const resolveBtfids = tool('resolve_btfids', 'for a; do elf=$a; done; [ -f "$elf" ] || exit 1; echo btf > "$elf.BTF"; echo ids > "$elf.BTF_ids"');
+  t.write('.tmp_vmlinux1', 'the first link');
+  const plan: DetachedPlan = { mode: 'vmlinux', elf: '.tmp_vmlinux1', pahole: [pahole, '-J'], resolveBtfids: [resolveBtfids], objcopy: ['objcopy'], cc: ['cc', '-c', '-x', 'c'], object: '.tmp_vmlinux1.btf.o', ids: '.tmp_vmlinux1.BTF_ids' };
+  await getBuiltin(DETACHED_BUILTIN)!([JSON.stringify(plan)], ctx(t));
+  assert.is(t.read('.tmp_vmlinux1'), 'the first link');
+  assert.not.ok(fs.lstatSync(path.join(t.dir, '.tmp_vmlinux1')).isSymbolicLink());
+  assert.is(t.read('.tmp_vmlinux1.BTF_ids'), 'ids\n');
+  assert.ok(fs.readFileSync(path.join(t.dir, '.tmp_vmlinux1.btf.o')).subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')));
+  assert.not.ok(fs.existsSync(path.join(t.dir, '.tmp_vmlinux1.BTF')), 'scratch removed');
 });
 
 test.run();

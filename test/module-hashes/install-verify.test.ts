@@ -121,6 +121,16 @@ test('installing unstripped against a vmlinux hashed stripped: install warns, ve
   assert.match(bad.stdout, /3 of 3 modules failed/);
 });
 
+test('verify-modules on an install root whose modules.order lists nothing: exit 1, not a pass', () => {
+  const tree = fakeTree();
+  makeVmlinux(tree, '');
+  assert.is(kpipe(['install', '-C', 'tree', '--mod-path', 'inst', '-q'], { cwd: path.dirname(tree) }).status, 0);
+  fs.writeFileSync(installed(tree, 'modules.order'), '');
+  const r = kpipe(['verify-modules', '-C', 'tree', '--mod-path', 'inst'], { cwd: path.dirname(tree) });
+  assert.is(r.status, 1, show(r));
+  assert.match(r.stderr, /modules\.order lists no module: nothing to verify against /);
+});
+
 test('verify-modules against a vmlinux without .module_hashes: exit 1 and why', () => {
   const tree = fakeTree();
   makeVmlinux(tree, '');
