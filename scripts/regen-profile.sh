@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Turn configs/NAME.fragment into the resolved profile configs/NAME.config:
-# tinyconfig, the fragment's symbols through scripts/config, then olddefconfig, exactly as a kernel
+# tinyconfig (or the fragment's `# base:`), the fragment's symbols through scripts/config, then olddefconfig, exactly as a kernel
 # engineer would. Lines of the form `+SYM=VAL` are symbols the 6.12 tree does not know (MODULE_HASHES):
 # olddefconfig would drop them, so they are appended to the resolved file afterwards. A
 # `# kernel-line: 6.1` comment in the fragment picks the kernel line (default 6.12) and is kept as the
@@ -15,7 +15,9 @@ kline=$(profile_line "$frag")
 src=$(kernel_source "$kline")
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-make -s -C "$src" O="$scratch" tinyconfig >/dev/null
+# `# base: defconfig` in the fragment starts from the arch's defconfig (a realistic tree) instead.
+base=$(sed -n 's/^# base: *\([a-z_]*config\).*/\1/p' "$frag" | head -1)
+make -s -C "$src" O="$scratch" "${base:-tinyconfig}" >/dev/null
 args=()
 while IFS= read -r line; do
   line=${line%%#*}; line=${line//[[:space:]]/}

@@ -5,8 +5,9 @@
 // exported graph for the no-op. Prints medians and ratios against kbuild measured in the same run.
 //   npx tsc -p . && node dist/bench/kernel/run.js [REPETITIONS] [PROFILE] [SCENARIO-SUBSTRING]
 // PROFILE (a configs/ name; default x86_64-reference, Linux 6.12) picks the tree: x86_64-reference-6.1
-// or -7.2 for the other kernel lines (the external-module scenarios are 6.12's only). Any other word
-// filters the scenarios by name.
+// or -7.2 for the other kernel lines (the external-module scenarios are 6.12's only); x86_64-defconfig-btf
+// is the realistic tree (defconfig, BTF, 77 modules; about half an hour to compile, never in CI).
+// Other words filter the scenarios by name (any may match; `ninja` keeps the ninja comparison).
 // Each figure is wall time; CPU time (user + system of the command and its children, which a loaded
 // machine inflates far less) is printed beside it. KPIPE_BASELINE=/path/to/other/bin/kpipe.js adds a
 // column for another kpipe measured in the same run (alternating), e.g. main's before a change.
@@ -21,7 +22,9 @@ const reps = Number(process.argv[2] ?? 3);
 const words = process.argv.slice(3);
 const isProfile = (w: string) => fs.existsSync(path.join(PACKAGE_ROOT, 'configs', `${w}.config`));
 const profile = words.find(isProfile) ?? 'x86_64-reference';
-const only = words.find((w) => !isProfile(w));
+// Scenario filters (any of them matches); `ninja` names the comparison with ninja at the end.
+const only = words.filter((w) => !isProfile(w));
+const filtered = only.length > 0;
 let KPIPE = [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'kpipe.js')];
 const BASELINE = process.env.KPIPE_BASELINE;
 const cpuFile = path.join(os.tmpdir(), `kpipe-bench-cpu-${process.pid}`);
@@ -93,8 +96,8 @@ console.log(`load: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log('scenario'.padEnd(78), 'kbuild s (cpu)', ' kpipe s (cpu)', ' kpipe/kbuild', ...(BASELINE ? [' baseline s (cpu)'] : []));
 const own = KPIPE;
 // A filtered run may start from a tree someone else left: link it once, so the no-ops are no-ops.
-if (only !== undefined) (restore(tree), timed([...KPIPE, 'run', '-C', tree.out, '-j2', '--skip', 'compile'], tree.out));
-for (const s of scenarios(tree).filter((x) => only === undefined || x.name.includes(only))) {
+if (filtered) (restore(tree), timed([...KPIPE, 'run', '-C', tree.out, '-j2', '--skip', 'compile'], tree.out));
+for (const s of scenarios(tree).filter((x) => !filtered || only.some((o) => x.name.includes(o)))) {
   const k: number[] = [], kc: number[] = [];
   const p: number[] = [], pc: number[] = [];
   const b: number[] = [], bc: number[] = [];
@@ -113,7 +116,7 @@ for (const s of scenarios(tree).filter((x) => only === undefined || x.name.inclu
 console.log(`load: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
 // ninja on the same graph: export it from an up-to-date tree, then time ninja's no-op against kpipe's.
-if (only !== undefined) process.exit(0);
+if (filtered && !only.includes('ninja')) process.exit(0);
 restore(tree);
 timed([...KPIPE, 'run', '-C', tree.out, '--skip', 'compile', '-j2'], tree.out);
 timed([...KPIPE, 'export', 'ninja', '-C', tree.out, '--skip', 'compile', '-o', path.join(tree.out, 'kpipe.ninja')], tree.out);

@@ -451,9 +451,11 @@ function configurationFiles(ctx: KbuildContext): string[] {
 
 /** The top Makefiles, scripts/'s files and the arch's Makefiles (kbuild reads them on every call). */
 function topMakefiles(ctx: KbuildContext): string[] {
-  const out = [canonicalPath('Makefile', ctx.objtree)];
   const src = ctx.srctree;
-  if (!src) return out;
+  // An O= tree's own Makefile is kbuild's one-line wrapper (`include $(srctree)/Makefile`), which
+  // every make call writes again (scripts/mkmakefile): its mtime says nothing.
+  if (!src) return [canonicalPath('Makefile', ctx.objtree)];
+  const out: string[] = [];
   for (const f of ['Makefile', 'Kbuild', 'Kconfig']) out.push(path.join(src, f));
   for (const e of safeReaddir(path.join(src, 'scripts'))) if (e.isFile()) out.push(path.join(src, 'scripts', e.name));
   const arch = ctx.env.SRCARCH ?? archOf(ctx.env.ARCH);

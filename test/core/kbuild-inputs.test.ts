@@ -182,6 +182,16 @@ test("a git source tree: a commit (HEAD's branch, the index) is seen (setlocalve
   fs.rmSync(t.root, { recursive: true, force: true });
 });
 
+test("what a no-op make writes again leaves the step current: the O= tree's wrapper Makefile, depfiles", () => {
+  const t = makeTree();
+  keep(t);
+  // scripts/mkmakefile rewrites the wrapper on every call; `.missing-syscalls.d` too (no record).
+  edit(path.join(t.out, 'Makefile'), 'include $(src)/Makefile\n');
+  edit(path.join(t.out, '.missing-syscalls.d'), 'deps\n');
+  assert.ok(check(t).current, JSON.stringify(check(t)));
+  fs.rmSync(t.root, { recursive: true, force: true });
+});
+
 test("kpipe's own outputs, and records made from them, are not the compile phase's", () => {
   const t = makeTree();
   keep(t);
