@@ -12,7 +12,7 @@ export { artifactKind, ARTIFACTS, LINK_OBJECT_ORDER, LINK_READER_ORDER, AFTER_LI
 export { createHooks, type KpipeHooks, type HookName } from './hooks.js';
 
 // ── steps: plain data ───────────────────────────────────────────────────────────────────────────
-export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './planning/step.js';
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand, KbuildNarrow, KbuildScope } from './planning/step.js';
 export { registerBuiltin, type BuiltinContext, type BuiltinFunction } from './running/builtins.js';
 
 // ── Kconfig, conditions, the toolchain ──────────────────────────────────────────────────────────

@@ -1,14 +1,14 @@
 // The types a plugin sees. Together with core/hooks.ts this is kpipe's public plugin API: a plugin
 // never names another plugin; plugins meet at hooks (core/hooks.ts) and at artifacts (files,
 // published under a well-known name).
-import type { Command, KbuildScope, Step } from './planning/step.js';
+import type { Command, KbuildNarrow, KbuildScope, Step } from './planning/step.js';
 import type { Kconfig } from './planning/kconfig.js';
 import type { Toolchain, MakeEnvironment } from './planning/toolchain.js';
 import type { PluginOptionValue } from './planning/stage-graph.js';
 import type { KpipeHooks } from './hooks.js';
 import type { BuiltinFunction } from './running/builtins.js';
 
-export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand } from './planning/step.js';
+export type { Command, Step, QuietLabel, Action, ExecCommand, BuiltinCommand, KbuildNarrow, KbuildScope } from './planning/step.js';
 export type { PluginOptionValue } from './planning/stage-graph.js';
 
 /**
@@ -45,6 +45,8 @@ export interface StepSpec {
   delegated?: boolean;
   /** For a delegated step: which of kbuild's records tell kpipe it is current (see Step.kbuildInputs). */
   kbuildInputs?: KbuildScope;
+  /** With kbuildInputs 'tree': how kbuild may be asked for only what changed sources reach (see Step.kbuildNarrow). */
+  kbuildNarrow?: KbuildNarrow;
   /** The plan reads this step's outputs: run it first, then plan again (see Step.replan). */
   replan?: boolean;
   /** Made only when a target names it or a file it writes (see Step.onRequest). */

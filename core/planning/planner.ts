@@ -143,6 +143,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         if (spec.scratch && spec.scratch.length > 0) step.scratch = spec.scratch.map(canonical);
         if (spec.delegated) step.delegated = true;
         if (spec.delegated && spec.kbuildInputs) step.kbuildInputs = spec.kbuildInputs;
+        if (spec.delegated && spec.kbuildInputs === 'tree' && spec.kbuildNarrow) step.kbuildNarrow = spec.kbuildNarrow;
         if (spec.replan) step.replan = true;
         if (spec.onRequest) step.onRequest = true;
         if (spec.compilePhase) step.compilePhase = true;

@@ -88,6 +88,21 @@ export interface Command {
 /** Which of kbuild's records answer for a delegated step (Step.kbuildInputs). */
 export type KbuildScope = 'tree' | 'outputs';
 
+/**
+ * How to ask kbuild's own makefiles for less than the compile phase's whole traversal when only
+ * sources changed (Step.kbuildNarrow, core/state/kbuild-narrow.ts).
+ */
+export interface KbuildNarrow {
+  make: string;
+  jobs: number;
+  /** The source tree, whose scripts/Makefile.* are run. */
+  srctree: string;
+  /** The environment kbuild's top Makefile exports to its sub-makes (Toolchain.kbuildEnv). */
+  env: Readonly<Record<string, string>>;
+  /** Variables of the whole make's command line, given to each narrow make too (`KBUILD_MODULES=1`). */
+  variables: readonly string[];
+}
+
 export interface Step {
   /** Unique and stable across runs: it keys the step's state in `.kpipe/`. */
   id: string;
@@ -116,6 +131,12 @@ export interface Step {
    * phase); 'outputs', those of the step's own outputs. Absent: make is asked every time.
    */
   kbuildInputs?: KbuildScope;
+  /**
+   * With kbuildInputs 'tree': when only sources and headers changed since the step's last success,
+   * kpipe runs kbuild's makefiles for what they reach instead of the step's commands, and the step's
+   * commands after all if the narrow make did not remake exactly that (core/state/kbuild-narrow.ts).
+   */
+  kbuildNarrow?: KbuildNarrow;
   /**
    * The plan itself reads this step's outputs (modules.order, the members of vmlinux.a): `kpipe run`
    * runs such steps first, then plans again before running the rest.

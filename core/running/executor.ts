@@ -48,6 +48,9 @@ import type { CacheQuery, CacheSource, Restored, StepCache } from '../cache/step
 import { cacheQuery, kbuildKeyInputs } from '../cache/cache-query.js';
 import type { KbuildCheck, KbuildContext } from '../state/kbuild-inputs.js';
 import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs } from '../state/kbuild-inputs.js';
+import type { NarrowCompile } from '../state/kbuild-narrow.js';
+import { narrowCompile } from '../state/kbuild-narrow.js';
+import { narrowCommands, narrowMissed } from './kbuild-narrow-run.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -200,6 +203,8 @@ class Run {
   /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
   private readonly toolOutput = new Map<string, string>();
   private kbuildCtx: KbuildContext | undefined;
+  /** The commands a delegated step ran instead of its own (the narrow compile), for its quiet lines. */
+  private readonly ranCommands = new Map<string, readonly Command[]>();
 
   constructor(
     private readonly graph: StepGraph,
@@ -330,7 +335,7 @@ class Run {
   /** The quiet lines of a delegated step whose outputs kbuild changed (held back until now). */
   private announceDelegated(step: Step): void {
     if (!step.delegated || this.opts.verbosity !== 'normal') return;
-    for (const c of step.commands) if (c.label) this.progress.note(quietLine(c.label));
+    for (const c of this.ranCommands.get(step.id) ?? step.commands) if (c.label) this.progress.note(quietLine(c.label));
   }
 
   private complete(i: number, outcome: Outcome): void {
@@ -391,10 +396,23 @@ class Run {
         if (this.interrupted) return (end = { kind: 'interrupted' });
         if (hit) return (end = this.putRestored(step, restoreTemps!, inputs, previous, performance.now() - t0, hit));
       }
-      for (const command of step.commands) {
-        if (this.interrupted) return (end = { kind: 'interrupted' });
-        end = await this.runCommand(step, command, temps, deadline.signal);
-        if (deadline.expired()) return (end = { kind: 'failed', diagnostic: this.timedOut(step, command, end) });
+      const narrow = step.kbuildNarrow ? this.narrowPlan(step) : undefined;
+      let done = false;
+      if (narrow) {
+        const narrowStart = Date.now();
+        const commands = narrowCommands(step.plugin, narrow, step.kbuildNarrow!);
+        end = await this.runCommands(step, commands, temps, deadline);
+        if (end?.kind === 'interrupted') return end;
+        // kbuild is the judge: whatever the narrow make did not do as its whole traversal would, or
+        // failed at (a compile error included), the traversal does, and reports.
+        const missed = end?.kind === 'failed' ? `${end.diagnostic.message}${(end.diagnostic.related ?? []).map((r) => `\n${r.message}`).join('')}` : narrowMissed(narrow, this.objtree, narrowStart);
+        if (missed === undefined) {
+          this.ranCommands.set(step.id, commands);
+          done = true;
+        } else if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${step.id}: the narrow make missed (${missed}): asking make for everything`);
+      }
+      if (!done) {
+        end = await this.runCommands(step, step.commands, temps, deadline);
         if (end) return end;
       }
       if (this.interrupted) return (end = { kind: 'interrupted' });
@@ -420,6 +438,28 @@ class Run {
         for (const o of step.outputs) this.probe.forget(o);
       }
     }
+  }
+
+  /** Runs commands in order; the first failure (or the interruption) ends the step. */
+  private async runCommands(step: Step, commands: readonly Command[], temps: TempOutputs | undefined, deadline: { signal: AbortSignal; expired: () => boolean }): Promise<StepEnd | undefined> {
+    for (const command of commands) {
+      if (this.interrupted) return { kind: 'interrupted' };
+      const end = await this.runCommand(step, command, temps, deadline.signal);
+      if (deadline.expired()) return { kind: 'failed', diagnostic: this.timedOut(step, command, end) };
+      if (end) return end;
+    }
+    return this.interrupted ? { kind: 'interrupted' } : undefined;
+  }
+
+  /** For the compile phase: how little make may be asked (core/state/kbuild-narrow.ts); -v tells why not. */
+  private narrowPlan(step: Step): NarrowCompile | undefined {
+    const plan = narrowCompile(step, this.identity(step), this.kbuildContext());
+    if (typeof plan !== 'string') {
+      if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${step.id}: narrowed to what ${plan.changed.length === 1 ? plan.changed[0] : `${plan.changed.length} changed files`} reach${plan.changed.length === 1 ? 'es' : ''} (${plan.builds.length} director${plan.builds.length === 1 ? 'y' : 'ies'})`);
+      return plan;
+    }
+    if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${step.id}: the whole traversal: ${plan}`);
+    return undefined;
   }
 
   /** The step's cache lookup: its inputs, and kbuild's records for what its kbuild commands write in place. */

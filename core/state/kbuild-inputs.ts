@@ -119,10 +119,10 @@ function keptFile(stateDir: string, stepId: string, part = ''): string {
   return path.join(stateDir, STATE_DIR, 'kbuild', `${crypto.createHash('sha256').update(stepId).digest('hex').slice(0, 16)}${part}.json`);
 }
 
-function load(stateDir: string, stepId: string): Kept | undefined {
+function load(stateDir: string, stepId: string, part = ''): Kept | undefined {
   let v: Kept;
   try {
-    v = JSON.parse(fs.readFileSync(keptFile(stateDir, stepId), 'utf8')) as Kept;
+    v = JSON.parse(fs.readFileSync(keptFile(stateDir, stepId, part), 'utf8')) as Kept;
   } catch {
     return undefined;
   }
@@ -139,12 +139,50 @@ function loadRecords(stateDir: string, stepId: string, kept: Kept): number[][] {
   }
 }
 
-/** Before the step runs: whatever kbuild then does, the old answer no longer holds. */
+/**
+ * Before the step runs: whatever kbuild then does, the old answer no longer holds. It is set aside as
+ * `<step>.last.json`, which never answers the check but still tells what changed since kbuild's last
+ * success (core/state/kbuild-narrow.ts: a compile that failed or was killed is narrowed again).
+ */
 export function forgetKbuildInputs(stateDir: string, stepId: string): void {
-  fs.rmSync(keptFile(stateDir, stepId), { force: true });
+  try {
+    fs.renameSync(keptFile(stateDir, stepId), keptFile(stateDir, stepId, '.last'));
+  } catch {
+    // Nothing kept (or already set aside by a run that did not finish).
+  }
 }
 
-function sigOf(p: string, ctx: KbuildContext): string {
+/** What kbuild's last success left, kept or set aside: for kbuild-narrow.ts. */
+export interface KeptInputs {
+  paths: readonly string[];
+  sigs: readonly string[];
+  /** Per record: the index of its `.cmd`, of its target, then of each file it watches. */
+  records: readonly (readonly number[])[];
+}
+
+/** The inputs kept at kbuild's last success of this step with this command and environment, if any. */
+export function lastKbuildInputs(step: Step, identity: string, ctx: KbuildContext): KeptInputs | string {
+  const kept = load(ctx.stateDir, step.id) ?? load(ctx.stateDir, step.id, '.last');
+  if (!kept) return 'kpipe kept no record of its inputs';
+  if (kept.refused !== undefined) return `kpipe could not keep its inputs: ${kept.refused}`;
+  const differs = differsFromKept(kept, identity, ctx);
+  if (differs !== undefined) return differs;
+  const records = loadRecords(ctx.stateDir, step.id, kept);
+  if (records.length === 0) return 'kpipe kept no kbuild record';
+  return { paths: kept.paths, sigs: kept.sigs, records };
+}
+
+/** The command, the environment or the localversion files, when one differs from what was kept. */
+function differsFromKept(kept: Kept, identity: string, ctx: KbuildContext): string | undefined {
+  if (kept.command !== identity) return 'its command changed';
+  const env = kbuildEnvironment(ctx.env);
+  const variable = [...new Set([...Object.keys(env), ...Object.keys(kept.env)])].sort().find((k) => env[k] !== kept.env[k]);
+  if (variable !== undefined) return `${variable} changed in the environment`;
+  if (localversionNames(ctx) !== kept.names) return 'a localversion file came or went';
+  return undefined;
+}
+
+export function sigOf(p: string, ctx: KbuildContext): string {
   let s = ctx.seen?.get(p);
   if (s === undefined) {
     s = sig(absolutePath(p, ctx.objtree));
@@ -158,11 +196,8 @@ export function checkKbuildInputs(step: Step, identity: string, ctx: KbuildConte
   const kept = load(ctx.stateDir, step.id);
   if (!kept) return { current: false, changed: 'kpipe kept no record of its inputs' };
   if (kept.refused !== undefined) return { current: false, changed: `kpipe could not keep its inputs: ${kept.refused}` };
-  if (kept.command !== identity) return { current: false, changed: 'its command changed' };
-  const env = kbuildEnvironment(ctx.env);
-  const variable = [...new Set([...Object.keys(env), ...Object.keys(kept.env)])].sort().find((k) => env[k] !== kept.env[k]);
-  if (variable !== undefined) return { current: false, changed: `${variable} changed in the environment` };
-  if (localversionNames(ctx) !== kept.names) return { current: false, changed: 'a localversion file came or went' };
+  const differs = differsFromKept(kept, identity, ctx);
+  if (differs !== undefined) return { current: false, changed: differs };
   for (let i = 0; i < kept.paths.length; i++) {
     const p = kept.paths[i]!;
     const now = sigOf(p, ctx);
@@ -171,7 +206,7 @@ export function checkKbuildInputs(step: Step, identity: string, ctx: KbuildConte
   return { current: true, files: kept.paths.length };
 }
 
-function shown(p: string, ctx: KbuildContext): string {
+export function shown(p: string, ctx: KbuildContext): string {
   if (ctx.srctree && p.startsWith(`${ctx.srctree}/`)) return p.slice(ctx.srctree.length + 1);
   return p;
 }
@@ -206,6 +241,7 @@ function keep(step: Step, identity: string, collected: Collected | string, ctx: 
   fs.mkdirSync(path.dirname(keptFile(ctx.stateDir, step.id)), { recursive: true });
   writeFileAtomic(keptFile(ctx.stateDir, step.id, '.records'), JSON.stringify({ version: VERSION, paths: paths.length, records } satisfies KeptRecords), false);
   write(ctx, step.id, { version: VERSION, step: step.id, command: identity, env: kbuildEnvironment(ctx.env), names: localversionNames(ctx), paths, sigs });
+  fs.rmSync(keptFile(ctx.stateDir, step.id, '.last'), { force: true });
   return undefined;
 }
 

@@ -18,6 +18,11 @@ export const kbuildCompilePlugin: KpipePlugin = {
         '"always": run make on every kpipe run; default "when-inputs-change": not while every file kbuild\'s .cmd records, Makefiles and configuration name, its tools and the environment are as after its last success',
       default: 'when-inputs-change',
     },
+    narrow: {
+      description:
+        'with ask_make "when-inputs-change": when only sources and headers changed, true (default) asks kbuild\'s makefiles for the objects, archives and vmlinux.o they reach, not the whole traversal; false: the whole traversal',
+      default: true,
+    },
   },
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
@@ -42,6 +47,10 @@ export const kbuildCompilePlugin: KpipePlugin = {
       }
       const outputs = ['vmlinux.a', 'vmlinux.o', 'modules.order', 'Module.symvers'];
       if (ctx.kconfig.isEnabled('MODULES')) outputs.push('.vmlinux.export.c');
+      const narrow = ctx.options.narrow ?? true;
+      if (typeof narrow !== 'boolean') throw new KpipeError([error('bad-option', `${ctx.name}: narrow is true or false, not ${JSON.stringify(narrow)}`, { plugin: ctx.name })]);
+      // The narrow make runs kbuild's sub-makefiles with the environment its top Makefile exports.
+      const canNarrow = narrow && askMake === 'when-inputs-change' && ctx.srctree !== undefined && ctx.toolchain.kind === 'tree';
       builder.addStep(ctx.name, {
         id: `${ctx.stage}:vmlinux_o+modpost`,
         commands: [exec(ctx.name, 'MAKE', 'vmlinux_o modpost', [ctx.make.make, '-s', `-j${jobs}`, 'KBUILD_MODULES=1', 'vmlinux_o', 'modpost'], { note: "kbuild's compile phase, delegated" })],
@@ -50,6 +59,7 @@ export const kbuildCompilePlugin: KpipePlugin = {
         delegated: true,
         // A no-op make here is 7 to 10 s of kbuild reading its records again (core/state/kbuild-inputs.ts).
         ...(askMake === 'when-inputs-change' ? { kbuildInputs: 'tree' as const } : {}),
+        ...(canNarrow ? { kbuildNarrow: { make: ctx.make.make, jobs, srctree: ctx.srctree!, env: ctx.toolchain.kbuildEnv, variables: ['KBUILD_MODULES=1'] } } : {}),
         replan: true,
       });
     });
