@@ -153,6 +153,25 @@ test("a no-op whole build asks make nothing; a touched Makefile or another KCFLA
   }
 });
 
+test('a panic.c edit in a whole build: the narrow make compiles what it reaches, then kbuild has nothing to do', () => {
+  kpipe('run', '-C', tree.out, '-j2');
+  const output = withPanicEdit(tree, () => {
+    const out = kpipe('run', '-C', tree.out, '-j2', '-v');
+    // kbuild's own whole build of the edited tree, in the same shell: nothing left to compile or link.
+    const make = plain(['make', '-C', tree.out, '-j2', 'ARCH=x86_64', 'vmlinux', 'modules']);
+    assert.equal(quietLines(make).filter((l) => /^ {2}(CC|AR|LD|BTF|KSYMS|MODPOST|OBJCOPY)/.test(l)), [], make);
+    return out;
+  });
+  assert.match(output, /narrowed to what kernel\/panic\.c reaches/);
+  assert.match(output, /Makefile\.build obj=kernel need-builtin=1 need-modorder=1 .* kernel\/panic\.o/);
+  assert.not.match(output, /the narrow make missed/);
+  assert.not.match(output, /KBUILD_MODULES=1 vmlinux_o modpost/, 'no whole traversal');
+  // The source put back with its old mtime (withPanicEdit): make sees nothing newer, as kpipe's narrow
+  // make then finds (and says: the traversal confirms it). After that run, the next asks make nothing.
+  kpipe('run', '-C', tree.out, '-j2');
+  assert.equal(quietLines(kpipe('run', '-C', tree.out, '-j2')), []);
+});
+
 test.after(() => restore(tree));
 
 function spawnPlain(args: string[]): { status: number | null; stderr: string } {
