@@ -8,37 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Step } from '../../core/planning/step.js';
+import { age, COMPILE, IDENTITY, record, write, type KbuildTree as Tree } from '../helpers/kbuild-records.js';
 import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs, type KbuildContext } from '../../core/state/kbuild-inputs.js';
-
-const COMPILE: Step = { id: 'compile:x', stage: 'compile', plugin: 'kbuild-compile', commands: [], inputs: [], outputs: ['vmlinux.a'], delegated: true, kbuildInputs: 'tree' };
-const IDENTITY = 'identity-1';
-
-interface Tree {
-  root: string;
-  src: string;
-  out: string;
-  ctx: KbuildContext;
-}
-
-function write(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, text);
-}
-
-function record(target: string, command: string, deps: string[], source?: string): string {
-  const d = deps.map((x) => `  ${x} \\\n`).join('');
-  return `savedcmd_${target} := ${command}\n\n${source ? `source_${target} := ${source}\n\n` : ''}deps_${target} := \\\n${d}\n${target}: $(deps_${target})\n\n$(deps_${target}):\n`;
-}
-
-/** Every file of the tree an hour old, as a tree is some time after kbuild made it. */
-function age(dir: string): void {
-  const past = new Date(Date.now() - 3600_000);
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) age(p);
-    else if (e.isFile()) fs.utimesSync(p, past, past);
-  }
-}
 
 function makeTree(): Tree {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-kbuild-inputs-'));
