@@ -73,9 +73,10 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
   if (typeof kept === 'string') return kept;
   const { paths, sigs, records } = kept;
 
-  // Who names what: the index of each path to the records watching it, and each target's record.
+  // Who names what: the index of each path to the records watching it.
   const watchers = new Map<number, number[]>();
-  const recordOfTarget = new Map<number, number>();
+  // Each record's own files (its `.cmd` and its target), to the record.
+  const ownRecord = new Map<number, number>();
   const inRecords = new Set<number>();
   records.forEach((r, k) => {
     // An archive's prerequisites are its members (below), not the words of its command line, which
@@ -86,7 +87,8 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
       // (A command names its own target, `-o kernel/a.o`: that is no prerequisite.)
       if (pos >= 2 && i !== r[1] && !archive) (watchers.get(i) ?? watchers.set(i, []).get(i)!).push(k);
     });
-    recordOfTarget.set(r[1]!, k);
+    ownRecord.set(r[0]!, k);
+    ownRecord.set(r[1]!, k);
   });
 
   const changed: string[] = [];
@@ -100,8 +102,8 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
     if (!inRecords.has(i)) return `${shown(p, ctx)} changed`;
     changed.push(shown(p, ctx));
     // A target or record kbuild rewrote since (a run that failed or was killed): it must be reached.
-    const own = records.findIndex((r) => r[0] === i || r[1] === i);
-    if (own >= 0) remadeBefore.add(own);
+    const own = ownRecord.get(i);
+    if (own !== undefined) remadeBefore.add(own);
     for (const k of watchers.get(i) ?? []) reachedBy.add(k);
   }
   if (changed.length === 0) return 'nothing changed since kbuild last ran, which did not finish';
