@@ -50,7 +50,7 @@ import type { KbuildCheck, KbuildContext } from '../state/kbuild-inputs.js';
 import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs } from '../state/kbuild-inputs.js';
 import type { NarrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCompile } from '../state/kbuild-narrow.js';
-import { narrowCommands, narrowMissed } from './kbuild-narrow-run.js';
+import { narrowCommands, narrowMissed, narrowStamps } from './kbuild-narrow-run.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -399,13 +399,13 @@ class Run {
       const narrow = step.kbuildNarrow ? this.narrowPlan(step) : undefined;
       let done = false;
       if (narrow) {
-        const narrowStart = Date.now();
+        const before = narrowStamps(narrow, this.objtree);
         const commands = narrowCommands(step.plugin, narrow, step.kbuildNarrow!);
         end = await this.runCommands(step, commands, temps, deadline);
         if (end?.kind === 'interrupted') return end;
         // kbuild is the judge: whatever the narrow make did not do as its whole traversal would, or
         // failed at (a compile error included), the traversal does, and reports.
-        const missed = end?.kind === 'failed' ? `${end.diagnostic.message}${(end.diagnostic.related ?? []).map((r) => `\n${r.message}`).join('')}` : narrowMissed(narrow, this.objtree, narrowStart);
+        const missed = end?.kind === 'failed' ? `${end.diagnostic.message}${(end.diagnostic.related ?? []).map((r) => `\n${r.message}`).join('')}` : narrowMissed(narrow, this.objtree, before);
         if (missed === undefined) {
           this.ranCommands.set(step.id, commands);
           done = true;

@@ -32,23 +32,34 @@ export function narrowCommands(plugin: string, plan: NarrowCompile, spec: Kbuild
   return commands;
 }
 
+/** What each target the narrow make must remake is before it runs (mtime and inode), for narrowMissed. */
+export function narrowStamps(plan: NarrowCompile, objtree: string): Map<string, string | undefined> {
+  return new Map(plan.reached.map((r) => [r.target, stamp(absolutePath(r.target, objtree))]));
+}
+
+function stamp(file: string): string | undefined {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st ? `${st.mtimeNs}:${st.ino}` : undefined;
+}
+
 /**
  * After the narrow make: what it did not do as the whole traversal would have (a record reached but
- * not remade, or remade with another command), or undefined. `startMs`: when it started.
+ * not remade, or remade with another command), or undefined. `before`: narrowStamps from just before
+ * it ran. Remade means rewritten since then, not written recently: a clock's tick cannot make a
+ * target the first run wrote a moment earlier look remade.
  */
-export function narrowMissed(plan: NarrowCompile, objtree: string, startMs: number): string | undefined {
-  const since = (startMs - 20) * 1_000_000;
+export function narrowMissed(plan: NarrowCompile, objtree: string, before: Map<string, string | undefined>): string | undefined {
   for (const r of plan.reached) {
-    const st = fs.statSync(absolutePath(r.target, objtree), { throwIfNoEntry: false });
-    if (!st) return `${r.target} is gone`;
-    if (!isFinalTarget(r.target) && st.mtimeMs * 1_000_000 < since) return `${r.target} was not remade`;
-    let now;
+    const now = stamp(absolutePath(r.target, objtree));
+    if (now === undefined) return `${r.target} is gone`;
+    if (!isFinalTarget(r.target) && now === before.get(r.target)) return `${r.target} was not remade`;
+    let record;
     try {
-      now = parseKbuildRecord(fs.readFileSync(absolutePath(r.cmd, objtree), 'utf8'));
+      record = parseKbuildRecord(fs.readFileSync(absolutePath(r.cmd, objtree), 'utf8'));
     } catch {
       return `${r.cmd} is gone`;
     }
-    if (now?.command !== r.command) return `${r.target} was made with another command than kbuild's record had`;
+    if (record?.command !== r.command) return `${r.target} was made with another command than kbuild's record had`;
   }
   return undefined;
 }
