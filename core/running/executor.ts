@@ -33,7 +33,7 @@ import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
 import { TempOutputs, tempBase } from './temp-outputs.js';
 import type { CommandRunner, RunOutcome } from './runner.js';
-import { SpawnRunner } from './runner.js';
+import { defaultRunner } from './spawn-helper.js';
 import type { Progress, Verbosity } from './progress.js';
 import { createProgress } from './progress.js';
 import { acquireTreeLock, type TreeLock } from './lock.js';
@@ -141,9 +141,11 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
-    run = new Run(graph, store, objtree, { ...opts, runner: opts.runner ?? new SpawnRunner(new ProcessNotes(stateDir)) }, progress, planned, stateDir);
+    const runner = opts.runner ?? defaultRunner(new ProcessNotes(stateDir));
+    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir);
     run.removeLeftoversOfKilledRuns();
     const own = await run.execute();
+    runner.close?.();
     store.close();
     const log = opts.earlier ? mergeRunLogs(opts.earlier, own) : own;
     writeRunLog(log, stateDir);
@@ -225,7 +227,7 @@ class Run {
     this.probe = new FileProbe(objtree, store);
     this.commandOptions = { ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) };
     this.identityContext = runContext(this.commandOptions);
-    this.runner = opts.runner ?? new SpawnRunner();
+    this.runner = opts.runner ?? defaultRunner();
     this.queue = new IndexHeap((a, b) => {
       // Longest remaining chain first; among equals, plan order.
       const p = (this.priorityCache ??= this.measuredCriticalPath());

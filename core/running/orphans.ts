@@ -13,7 +13,8 @@ const RUNNING_DIR = 'running';
 
 /** Where the runner notes the process groups it starts. */
 export class ProcessNotes {
-  private readonly dir: string;
+  /** `.kpipe/running`: one file per live group, named by its id. */
+  readonly dir: string;
   private made = false;
 
   constructor(stateDir: string) {

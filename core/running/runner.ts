@@ -29,12 +29,14 @@ export interface RunOutcome {
 export interface CommandRunner {
   /** Runs one command to completion; when `signal` aborts, stops it and resolves once it is gone. */
   run(request: RunRequest, signal: AbortSignal): Promise<RunOutcome>;
+  /** Called once the run has no command left to start (a helper process may go). */
+  close?(): void;
 }
 
 /** Keep this much of a command's output: its head and its tail, where errors usually are. */
-const OUTPUT_LIMIT = 256 * 1024;
+export const OUTPUT_LIMIT = 256 * 1024;
 /** After SIGTERM, how long a process group may take before SIGKILL. */
-const KILL_GRACE_MS = 3000;
+export const KILL_GRACE_MS = 3000;
 
 export class SpawnRunner implements CommandRunner {
   /** `notes`: where each started process group is noted until it ends (core/running/orphans.ts). */
@@ -75,8 +77,7 @@ export class SpawnRunner implements CommandRunner {
       signal.addEventListener('abort', stop, { once: true });
       let spawnError: string | undefined;
       child.on('error', (e: NodeJS.ErrnoException) => {
-        spawnError =
-          e.code === 'ENOENT' ? `${request.argv[0]}: command not found` : e.code === 'EACCES' ? `${request.argv[0]}: permission denied` : `${request.argv[0]}: ${e.message}`;
+        spawnError = spawnErrorText(request.argv[0]!, e.code, e.message);
       });
       child.on('close', (code, sig) => {
         signal.removeEventListener('abort', stop);
@@ -90,7 +91,12 @@ export class SpawnRunner implements CommandRunner {
   }
 }
 
-function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+/** What a program that could not start is reported as. */
+export function spawnErrorText(program: string, code: string | undefined, message: string): string {
+  return code === 'ENOENT' ? `${program}: command not found` : code === 'EACCES' ? `${program}: permission denied` : `${program}: ${message}`;
+}
+
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, sig);
@@ -100,7 +106,7 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 /** Collects output up to a limit, keeping the first and the last half and noting what was cut. */
-class CappedOutput {
+export class CappedOutput {
   private head: Buffer[] = [];
   private headBytes = 0;
   private tail: Buffer[] = [];
@@ -125,6 +131,11 @@ class CappedOutput {
       this.tailBytes -= first.length;
       this.dropped += first.length;
     }
+  }
+
+  /** Notes `bytes` left out of the middle (the caller did not read them). */
+  skip(bytes: number): void {
+    this.dropped += bytes;
   }
 
   text(): string {

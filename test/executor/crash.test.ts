@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DRIVER, alive, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
 import type { Step } from '../../core/planning/step.js';
@@ -17,8 +18,19 @@ test.before.each(() => {
 });
 test.after.each(() => t.remove());
 
-function startDriver(spec: string): ChildProcess {
-  return spawn(process.execPath, [DRIVER, spec], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+/** `spawn`: 'node' starts commands with Node's own spawn (KPIPE_SPAWN=node), not the spawn helper. */
+function startDriver(spec: string, how: 'helper' | 'node' = 'helper'): ChildProcess {
+  return spawn(process.execPath, [DRIVER, spec], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(how === 'node' ? { KPIPE_SPAWN: 'node' } : {}) } });
+}
+
+/** Running, not gone and not a zombie (this sandbox's pid 1 does not reap the orphans it inherits). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -34,8 +46,28 @@ const hangChain = (tr: Tree): Step[] => [
   step('C', ['h.out'], ['c.out'], [cmd('GEN', 'c.out', exec([tr.tool('gen'), 'C', 'c.out', 'h.out']))]),
 ];
 
-test('kill -9 mid-step, then a rerun: the half-written output is never used, temporaries are gone', async () => {
+test('kill -9 mid-step: the spawn helper stops the tool at once and leaves no output files', async () => {
+  const outputDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kpipe-output-'));
+  const before = new Set(outputDirs());
   const child = startDriver(writeDriverSpec(t, hangChain(t)));
+  await until(() => t.exists('hang.started'), 'the hanging tool to start');
+  const toolPid = Number(t.read('hang.pid'));
+  child.kill('SIGKILL');
+  await exited(child);
+  await until(() => !running(toolPid), 'the helper to stop the tool');
+  await until(() => outputDirs().every((d) => before.has(d)), 'the helper to remove its output directory');
+  await reapOrphans(t.dir); // what a next run does first; the tool is stopped either way
+  assert.equal(processesIn(t.dir), []);
+  assert.not.ok(t.exists('h.out'), 'nothing was renamed into place');
+  t.write('hang.release', '');
+  const r = await t.run(hangChain(t));
+  assert.is(r.status, 'ok');
+  assert.is(t.read('h.out'), 'partial done');
+});
+
+test('kill -9 mid-step, then a rerun: the half-written output is never used, temporaries are gone', async () => {
+  // With Node's own spawn (or a helper killed with kpipe) the tool outlives kpipe.
+  const child = startDriver(writeDriverSpec(t, hangChain(t)), 'node');
   await until(() => t.exists('hang.started'), 'the hanging tool to start');
   child.kill('SIGKILL');
   await exited(child);

@@ -1,0 +1,357 @@
+// A command runner that asks a small helper process to start the commands, as ninja's posix_spawn
+// would. Node's own `spawn` forks the whole kpipe process on the main thread: 2-3 ms per command
+// once the plan and the state are loaded (150 MB), which at distribution scale (16,500 module
+// commands) is most of a full build. The helper is a few kilobytes of Perl (perl-base is Essential on
+// Debian, so it is on every machine kpipe runs on): it forks a 5 MB process instead, starts each
+// command in a process group of its own, in its directory, with its whole environment and no shell,
+// and reports `S id pid` when the program runs (or `F id reason` when it could not start) and
+// `E id status` when it ended. A command's standard error (and output, when not redirected to a file)
+// goes to a file the runner reads after the end, capped as the spawn runner caps it.
+//
+// The helper also writes and removes the process notes of orphans.ts (off kpipe's main thread, and
+// before the program runs); kills of a command's group on an interruption or a timeout stay kpipe's.
+// When kpipe dies (kill -9), the helper's input closes: it sends SIGTERM to every group still running
+// and removes the output files; the notes let the next run make sure. Without perl, or if the helper
+// dies, commands are spawned by Node (SpawnRunner) as before: a command whose end the dead helper
+// never reported is killed and fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import type { ProcessNotes } from './orphans.js';
+import type { CommandRunner, RunOutcome, RunRequest } from './runner.js';
+import { CappedOutput, KILL_GRACE_MS, OUTPUT_LIMIT, SpawnRunner, killGroup, spawnErrorText } from './runner.js';
+
+// The helper. Requests arrive on stdin as `LENGTH\n` then LENGTH bytes of NUL-separated fields:
+//   E envid VAR=VALUE...                     an environment, sent once, used by later requests
+//   R id envid cwd stdout-file output-file argv...   start a command (stdout-file empty: capture)
+// Perl marks every descriptor above 2 close-on-exec, so a command inherits only 0, 1 and 2; the
+// status pipe tells an exec failure (errno) from a started program (end of file).
+const HELPER = String.raw`
+use strict; use warnings; use POSIX (); use Fcntl;
+binmode STDIN; binmode STDOUT; $| = 1;
+pipe(my $wake_r, my $wake_w) or die "pipe: $!";
+fcntl($wake_w, F_SETFL, O_NONBLOCK);
+$SIG{CHLD} = sub { syswrite($wake_w, "x") };
+# A dead kpipe must not kill the helper at its next report: it still has to stop the commands.
+$SIG{PIPE} = 'IGNORE';
+my ($notes, $outputs) = @ARGV;
+mkdir $notes if $notes ne '';
+my (%live, %env, $buf);
+$buf = '';
+sub start {
+  my ($id, $envid, $cwd, $stdout, $output, @argv) = @_;
+  pipe(my $st_r, my $st_w) or do { print "F $id 0 pipe: $!\n"; return };
+  my $pid = fork;
+  if (!defined $pid) { print "F $id 0 fork: $!\n"; return }
+  if ($pid == 0) {
+    close $st_r;
+    my $fail = sub { syswrite($st_w, $_[0]); POSIX::_exit(127) };
+    $SIG{CHLD} = 'DEFAULT';
+    $SIG{PIPE} = 'DEFAULT'; # an ignored signal would stay ignored in the program
+    POSIX::setpgid(0, 0);
+    note_started() if $notes ne '';
+    chdir $cwd or $fail->("0 cannot enter directory $cwd: $!");
+    open(my $err, '>', $output) or $fail->("0 cannot write $output: $!");
+    my $out = $err;
+    if ($stdout ne '') { open(my $file, '>', $stdout) or $fail->("0 cannot write $stdout: $!"); $out = $file }
+    open(STDIN, '<', '/dev/null');
+    POSIX::dup2(fileno($out), 1); POSIX::dup2(fileno($err), 2);
+    %ENV = %{ $env{$envid} };
+    { no warnings 'exec'; exec { $argv[0] } @argv; }
+    $fail->((0 + $!) . " $!");
+  }
+  close $st_w;
+  my $msg = '';
+  while (1) { my $n = sysread($st_r, $msg, 4096, length $msg); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n; }
+  close $st_r;
+  if ($msg ne '') { waitpid($pid, 0); ended($pid, $output); $msg =~ tr/\n/ /; print "F $id $msg\n"; return }
+  $live{$pid} = [$id, $output];
+  print "S $id $pid\n";
+}
+# orphans.ts: .kpipe/running/PGID holds the leader's start time (field 22 of /proc/PID/stat), written
+# before the program runs and removed once it ended, so a run after a kill -9 of kpipe finds it.
+sub note_started {
+  open(my $s, '<', "/proc/$$/stat") or return;
+  my $stat = <$s>; close $s;
+  my @f = split / /, substr($stat, rindex($stat, ')') + 2);
+  open(my $n, '>', "$notes/$$") or return;
+  print $n ($f[19] // ''), "\n"; close $n;
+}
+# The output file is left for the runner only when the command wrote to it.
+sub ended {
+  my ($pid, $output) = @_;
+  unlink "$notes/$pid" if $notes ne '';
+  my $size = -s $output;
+  unlink $output unless $size;
+  return $size // 0;
+}
+sub request {
+  my @f = split /\0/, $_[0], -1;
+  my $kind = shift @f;
+  if ($kind eq 'E') { my $envid = shift @f; my %e; for (@f) { my ($k, $v) = split /=/, $_, 2; $e{$k} = $v } $env{$envid} = \%e }
+  elsif ($kind eq 'R') { start(@f) }
+}
+while (1) {
+  my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
+  my $n = select(my $rout = $rin, undef, undef, undef);
+  if ($n > 0 && vec($rout, fileno($wake_r), 1)) { sysread($wake_r, my $x, 4096) }
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    my $status = $?;
+    my $cmd = delete $live{$pid} or next;
+    my $size = ended($pid, $cmd->[1]);
+    print "E $cmd->[0] $status $size\n";
+  }
+  next unless $n > 0 && vec($rout, fileno(STDIN), 1);
+  my $r = sysread(STDIN, $buf, 1 << 16, length $buf);
+  next if !defined $r && $!{EINTR};
+  if (!$r) { kill 'TERM', -$_ for keys %live; unlink glob("$outputs/*"); rmdir $outputs; exit 0 }
+  while ($buf =~ /^(\d+)\n/) {
+    my $need = length($1) + 1 + $1;
+    last if length($buf) < $need;
+    request(substr($buf, length($1) + 1, $1));
+    substr($buf, 0, $need) = '';
+  }
+}
+`;
+
+interface Pending {
+  request: RunRequest;
+  signal: AbortSignal;
+  resolve: (o: RunOutcome) => void;
+  outputFile: string;
+  pid?: number;
+  killTimer?: NodeJS.Timeout;
+  onAbort: () => void;
+}
+
+export class SpawnHelperRunner implements CommandRunner {
+  private helper: ChildProcess | undefined;
+  private broken = false;
+  private readonly fallback: SpawnRunner;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private readonly envIds = new WeakMap<object, number>();
+  private nextEnvId = 0;
+  private outputDir: string | undefined;
+  private lineBuffer = '';
+
+  /** `perl`: the helper's interpreter (tests point it elsewhere to see the fallback). */
+  constructor(
+    private readonly notes?: ProcessNotes,
+    private readonly perl = 'perl',
+  ) {
+    this.fallback = new SpawnRunner(notes);
+  }
+
+  run(request: RunRequest, signal: AbortSignal): Promise<RunOutcome> {
+    if (this.broken || signal.aborted) return this.fallback.run(request, signal);
+    const helper = this.helper ?? this.startHelper();
+    if (!helper) return this.fallback.run(request, signal);
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const outputFile = path.join(this.outputDir!, String(id));
+      const entry: Pending = {
+        request,
+        signal,
+        resolve,
+        outputFile,
+        onAbort: () => {
+          if (entry.pid === undefined) return; // killed as soon as it starts (see started)
+          killGroup(entry.pid, 'SIGTERM');
+          entry.killTimer = setTimeout(() => killGroup(entry.pid, 'SIGKILL'), KILL_GRACE_MS);
+        },
+      };
+      this.pending.set(id, entry);
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+      if (this.pending.size === 1) this.reference(true);
+      const envId = this.envId(request.env);
+      this.send(['R', String(id), String(envId), request.cwd, request.stdoutFile ?? '', outputFile, ...request.argv]);
+    });
+  }
+
+  /** Lets the helper go (it exits when its input closes); later commands start a new one. */
+  close(): void {
+    const helper = this.helper;
+    this.helper = undefined;
+    if (helper && this.pending.size === 0) {
+      helper.removeAllListeners('exit');
+      helper.removeAllListeners('error');
+    }
+    helper?.stdin?.end();
+    if (this.outputDir !== undefined && this.pending.size === 0) {
+      outputDirs.remove(this.outputDir);
+      this.outputDir = undefined;
+    }
+  }
+
+  private startHelper(): ChildProcess | undefined {
+    try {
+      this.outputDir ??= outputDirs.make();
+    } catch {
+      this.broken = true;
+      return undefined;
+    }
+    const helper = spawn(this.perl, ['-e', HELPER, this.notes?.dir ?? '', this.outputDir], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    this.helper = helper;
+    helper.stdout!.setEncoding('latin1');
+    helper.stdout!.on('data', (chunk: string) => this.received(chunk));
+    helper.stdin!.on('error', () => {}); // a dead helper is handled by 'exit'
+    helper.on('error', () => this.lost(helper));
+    helper.on('exit', () => this.lost(helper));
+    this.reference(false);
+    return helper;
+  }
+
+  /** The helper keeps Node's event loop alive only while a command is out. */
+  private reference(on: boolean): void {
+    const h = this.helper;
+    if (!h) return;
+    for (const handle of [h, h.stdout as Socket | null, h.stdin as Socket | null]) {
+      if (!handle) continue;
+      if (on) handle.ref();
+      else handle.unref();
+    }
+  }
+
+  private envId(env: NodeJS.ProcessEnv): number {
+    const known = this.envIds.get(env);
+    if (known !== undefined) return known;
+    const id = this.nextEnvId++;
+    this.envIds.set(env, id);
+    const vars: string[] = [];
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) vars.push(`${k}=${v}`);
+    this.send(['E', String(id), ...vars]);
+    return id;
+  }
+
+  private send(fields: string[]): void {
+    const payload = Buffer.from(fields.join('\0'), 'utf8');
+    this.helper!.stdin!.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+  }
+
+  private received(chunk: string): void {
+    this.lineBuffer += chunk;
+    let nl: number;
+    while ((nl = this.lineBuffer.indexOf('\n')) >= 0) {
+      const line = this.lineBuffer.slice(0, nl);
+      this.lineBuffer = this.lineBuffer.slice(nl + 1);
+      const space = line.indexOf(' ', 2);
+      const id = Number(line.slice(2, space < 0 ? undefined : space));
+      const rest = space < 0 ? '' : line.slice(space + 1);
+      const entry = this.pending.get(id);
+      if (!entry) continue;
+      if (line[0] === 'S') this.started(entry, Number(rest));
+      else if (line[0] === 'E') this.ended(id, entry, rest);
+      else if (line[0] === 'F') this.failedToStart(id, entry, Buffer.from(rest, 'latin1').toString('utf8'));
+    }
+  }
+
+  private started(entry: Pending, pid: number): void {
+    entry.pid = pid; // the helper noted it (and removes the note when it ends)
+    if (entry.signal.aborted) entry.onAbort();
+  }
+
+  /** `STATUS SIZE`: the wait status, and how much the command wrote to its output file. */
+  private ended(id: number, entry: Pending, rest: string): void {
+    const [status, size] = rest.split(' ').map(Number) as [number, number];
+    const sig = status & 0x7f;
+    const signal = sig === 0 ? null : (Object.entries(os.constants.signals).find(([, n]) => n === sig)?.[0] as NodeJS.Signals | undefined) ?? 'SIGKILL';
+    this.finish(id, entry, { exitCode: sig === 0 ? status >> 8 : null, signal, output: size > 0 ? takeOutput(entry.outputFile) : '' });
+  }
+
+  private failedToStart(id: number, entry: Pending, reason: string): void {
+    // `ERRNO text` from exec (ENOENT, EACCES as Node would report them), `0 text` from the helper.
+    const space = reason.indexOf(' ');
+    const errno = Number(reason.slice(0, space));
+    const text = reason.slice(space + 1);
+    const code = errno === os.constants.errno.ENOENT ? 'ENOENT' : errno === os.constants.errno.EACCES ? 'EACCES' : undefined;
+    const spawnError = errno === 0 ? text : spawnErrorText(entry.request.argv[0]!, code, text);
+    this.finish(id, entry, { exitCode: null, signal: null, output: takeOutput(entry.outputFile), spawnError });
+  }
+
+  private finish(id: number, entry: Pending, outcome: RunOutcome): void {
+    this.pending.delete(id);
+    entry.signal.removeEventListener('abort', entry.onAbort);
+    if (entry.killTimer) clearTimeout(entry.killTimer);
+    // The leader is gone; make sure nothing it started keeps running after an interruption.
+    if (entry.pid !== undefined && entry.signal.aborted) killGroup(entry.pid, 'SIGKILL');
+    if (this.pending.size === 0) this.reference(false);
+    entry.resolve(outcome);
+  }
+
+  /** The helper is gone (or never started): what it had not started runs through Node instead. */
+  private lost(helper: ChildProcess): void {
+    if (this.helper === helper) this.helper = undefined;
+    if (this.broken) return;
+    this.broken = true;
+    for (const [id, entry] of [...this.pending]) {
+      if (entry.pid === undefined) {
+        this.pending.delete(id);
+        entry.signal.removeEventListener('abort', entry.onAbort);
+        void this.fallback.run(entry.request, entry.signal).then(entry.resolve);
+      } else {
+        killGroup(entry.pid, 'SIGKILL');
+        this.notes?.ended(entry.pid);
+        this.finish(id, entry, { exitCode: null, signal: null, output: takeOutput(entry.outputFile), spawnError: "kpipe's spawn helper ended while the command ran; it was stopped" });
+      }
+    }
+  }
+}
+
+/** The runners' output directories; an interrupted kpipe exits with commands out, and they go with it. */
+const outputDirs = {
+  live: new Set<string>(),
+  hooked: false,
+  make(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-output-'));
+    if (!this.hooked) process.once('exit', () => this.live.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    this.hooked = true;
+    this.live.add(dir);
+    return dir;
+  },
+  remove(dir: string): void {
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.live.delete(dir);
+  },
+};
+
+/** Reads a command's output file (head and tail when it is long) and removes it. */
+function takeOutput(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    fs.unlinkSync(file);
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return '';
+    const capped = new CappedOutput(OUTPUT_LIMIT);
+    if (size <= OUTPUT_LIMIT) {
+      const b = Buffer.alloc(size);
+      fs.readSync(fd, b, 0, size, 0);
+      capped.add(b);
+    } else {
+      // Only the head and the tail are kept: read those, not the middle of a huge log.
+      const half = OUTPUT_LIMIT / 2;
+      const head = Buffer.alloc(half);
+      fs.readSync(fd, head, 0, half, 0);
+      const tail = Buffer.alloc(half);
+      fs.readSync(fd, tail, 0, half, size - half);
+      capped.add(head);
+      capped.skip(size - 2 * half);
+      capped.add(tail);
+    }
+    return capped.text();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The runner `kpipe run` uses: the helper, unless `KPIPE_SPAWN=node` asks for Node's own spawn. */
+export function defaultRunner(notes?: ProcessNotes): CommandRunner {
+  return process.env.KPIPE_SPAWN === 'node' ? new SpawnRunner(notes) : new SpawnHelperRunner(notes);
+}
