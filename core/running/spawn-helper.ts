@@ -4,8 +4,8 @@
 // commands) is most of a full build. The helper is a few kilobytes of Perl (perl-base is Essential on
 // Debian, so it is on every machine kpipe runs on): it forks a 5 MB process instead, starts each
 // command in a process group of its own, in its directory, with its whole environment and no shell,
-// and reports `S id pid` when the program runs (or `F id reason` when it could not start) and
-// `E id status` when it ended. A command's standard error (and output, when not redirected to a file)
+// and reports `S id pid` once it forked, then `E id status size` when the command ended, or
+// `F id reason` when the program could not start. A command's standard error (and output, when not redirected to a file)
 // goes to a file the runner reads after the end, capped as the spawn runner caps it.
 //
 // The helper also writes and removes the process notes of orphans.ts (off kpipe's main thread, and
@@ -63,11 +63,11 @@ sub start {
     $fail->((0 + $!) . " $!");
   }
   close $st_w;
-  my $msg = '';
-  while (1) { my $n = sysread($st_r, $msg, 4096, length $msg); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n; }
-  close $st_r;
-  if ($msg ne '') { waitpid($pid, 0); ended($pid, $output); $msg =~ tr/\n/ /; print "F $id $msg\n"; return }
-  $live{$pid} = [$id, $output];
+  # Both set the group, so that a kill of it right after S cannot come before the child's own setpgid.
+  POSIX::setpgid($pid, $pid);
+  # Whether exec worked is read once the command ended (the child wrote before it exited): the helper
+  # does not wait for the exec, and starts the next command at once.
+  $live{$pid} = [$id, $output, $st_r];
   print "S $id $pid\n";
 }
 # orphans.ts: .kpipe/running/PGID holds the leader's start time (field 22 of /proc/PID/stat), written
@@ -100,8 +100,12 @@ while (1) {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my $status = $?;
     my $cmd = delete $live{$pid} or next;
-    my $size = ended($pid, $cmd->[1]);
-    print "E $cmd->[0] $status $size\n";
+    my ($id, $output, $st_r) = @$cmd;
+    my $msg = '';
+    while (1) { my $n = sysread($st_r, $msg, 4096, length $msg); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n; }
+    close $st_r;
+    my $size = ended($pid, $output);
+    if ($msg ne '') { $msg =~ tr/\n/ /; print "F $id $msg\n" } else { print "E $id $status $size\n" }
   }
   next unless $n > 0 && vec($rout, fileno(STDIN), 1);
   my $r = sysread(STDIN, $buf, 1 << 16, length $buf);
