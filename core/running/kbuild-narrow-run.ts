@@ -5,7 +5,7 @@ import path from 'node:path';
 import { absolutePath } from '../paths.js';
 import type { Command, KbuildNarrow } from '../planning/step.js';
 import type { NarrowCompile } from '../state/kbuild-narrow.js';
-import { isFinalTarget } from '../state/kbuild-narrow.js';
+import { isFinalTarget, VMLINUX_A_MAKEFILE } from '../state/kbuild-narrow.js';
 import { parseKbuildRecord } from '../state/kbuild-record.js';
 
 /** The narrow make's commands, as kbuild's top Makefile would run its sub-makes. */
@@ -27,6 +27,7 @@ export function narrowCommands(plugin: string, plan: NarrowCompile, spec: Kbuild
   for (const r of plan.rerun) {
     commands.push({ label: { tag: 'AR', target: r.target }, plugin, action: { kind: 'exec', argv: ['sh', '-c', r.command], env: { ...spec.env }, envName }, note: "kbuild's saved command for it" });
   }
+  if (plan.vmlinuxA) commands.push(make('MAKE', 'vmlinux_a', ['-f', path.join(spec.srctree, VMLINUX_A_MAKEFILE)]));
   commands.push(make('MAKE', 'vmlinux_o', ['-f', path.join(spec.srctree, 'scripts/Makefile.vmlinux_o')]));
   commands.push(make('MAKE', 'modpost', ['-f', path.join(spec.srctree, 'scripts/Makefile.modpost')]));
   return commands;

@@ -15,8 +15,10 @@
 // `make -f scripts/Makefile.build obj=DIR -o DIR/SUB ... TARGETS` (its objects, its archives and the
 // modules beside them; `-o` keeps make out of the subdirectories, which the traversal would visit),
 // then vmlinux.a's saved command if it is reached (the top Makefile's, which cannot be asked without
-// its traversal), then Makefile.vmlinux_o and Makefile.modpost as the top Makefile's `vmlinux_o` and
-// `modpost` run them (they decide for themselves). Anything else reached (a generated header,
+// its traversal) or, where kbuild has scripts/Makefile.vmlinux_a (7.2: vmlinux.a is a copy of
+// built-in-fixup.a, the archive of KBUILD_VMLINUX_OBJS with the head objects first), that makefile as
+// the top Makefile's `vmlinux_a` runs it, then Makefile.vmlinux_o and Makefile.modpost as the top
+// Makefile's `vmlinux_o` and `modpost` run them (they decide for themselves). Anything else reached (a generated header,
 // asm-offsets, the vDSO, a host program of scripts/) is not narrowed: make does it all, as before.
 // After the narrow make every record reached must have been remade with the command it had
 // (the executor checks, and asks for the whole traversal if not).
@@ -42,6 +44,8 @@ export interface NarrowCompile {
   builds: { dir: string; goals: string[]; old: string[] }[];
   /** Records the top Makefile makes with a plain if_changed (vmlinux.a): their command, for `sh -c`. */
   rerun: { target: string; command: string }[];
+  /** vmlinux.a (and built-in-fixup.a) reached where scripts/Makefile.vmlinux_a makes them: ask it. */
+  vmlinuxA: boolean;
   /** Every record reached: afterwards each must be newer than the narrow make's start, its command as before. */
   reached: ReachedRecord[];
 }
@@ -58,6 +62,10 @@ const FINAL_TARGETS = new Set(['vmlinux.o', 'modules.builtin.modinfo', 'modules.
 export function isFinalTarget(target: string): boolean {
   return FINAL_TARGETS.has(target);
 }
+
+/** What scripts/Makefile.vmlinux_a makes, where kbuild has it (7.2; not its thin-LTO targets). */
+const VMLINUX_A_TARGETS = new Set(['built-in-fixup.a', 'vmlinux.a']);
+export const VMLINUX_A_MAKEFILE = 'scripts/Makefile.vmlinux_a';
 
 /**
  * How little make may be asked after what changed since kbuild's last success of `step` (the compile
@@ -148,6 +156,8 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
 
   const byDir = new Map<string, Set<string>>();
   const rerun: NarrowCompile['rerun'] = [];
+  const hasVmlinuxA = fs.existsSync(path.join(srctree, VMLINUX_A_MAKEFILE));
+  let vmlinuxA = false;
   const reachedRecords: ReachedRecord[] = [];
   for (const k of [...reached].sort((a, b) => a - b)) {
     const t = recordText(k);
@@ -155,6 +165,10 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
     reachedRecords.push(t);
     const target = t.target;
     if (FINAL_TARGETS.has(target)) continue;
+    if (hasVmlinuxA && VMLINUX_A_TARGETS.has(target)) {
+      vmlinuxA = true;
+      continue;
+    }
     if (target === 'vmlinux.a') {
       rerun.push({ target, command: shellCommand(t.command) });
       continue;
@@ -173,7 +187,7 @@ export function narrowCompile(step: Step, identity: string, ctx: KbuildContext):
   const builds = [...byDir]
     .sort(([a], [b]) => depth(b) - depth(a) || (a < b ? -1 : a > b ? 1 : 0))
     .map(([dir, goals]) => ({ dir, goals: [...goals].sort(), old: subdirectories(objtree, dir) }));
-  return { changed, builds, rerun, reached: reachedRecords };
+  return { changed, builds, rerun, vmlinuxA, reached: reachedRecords };
 }
 
 function isArchive(target: string): boolean {

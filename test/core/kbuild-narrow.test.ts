@@ -89,8 +89,26 @@ test('a builtin source edited: its directory, then each archive up to vmlinux.a,
   ]);
   // vmlinux.a is the top Makefile's: its saved command, as the shell runs it.
   assert.equal(p.rerun.map((r) => r.target), ['vmlinux.a']);
+  assert.not.ok(p.vmlinuxA, 'before 7.2 the top Makefile makes vmlinux.a itself');
   assert.match(p.rerun[0]!.command, /ar mPiT \$\(ar t vmlinux\.a \| sed -n 1p\)/);
   assert.equal(p.reached.map((r) => r.target).sort(), ['Module.symvers', 'built-in.a', 'kernel/built-in.a', 'kernel/sub/b.o', 'kernel/sub/built-in.a', 'vmlinux.a', 'vmlinux.o']);
+  fs.rmSync(t.root, { recursive: true, force: true });
+});
+
+test('7.2 (scripts/Makefile.vmlinux_a): built-in-fixup.a and vmlinux.a are that makefile\'s, asked as the top Makefile\'s vmlinux_a asks it', () => {
+  const t = makeTree();
+  write(path.join(t.src, 'scripts/Makefile.vmlinux_a'), '# scripts/Makefile.vmlinux_a\n');
+  write(path.join(t.out, 'built-in-fixup.a'), 'ar');
+  write(path.join(t.out, '.built-in-fixup.a.cmd'), record('built-in-fixup.a', `rm -f built-in-fixup.a; ar cDPrST built-in-fixup.a built-in.a  lib/lib.a; ar mPi $$(ar t built-in-fixup.a | sed -n 1p) built-in-fixup.a $$(ar t built-in-fixup.a | grep -F -f ${t.src}/scripts/head-object-list.txt)`));
+  write(path.join(t.out, '.vmlinux.a.cmd'), record('vmlinux.a', 'cat built-in-fixup.a > vmlinux.a'));
+  age(t.root);
+  assert.is(keepKbuildInputs(COMPILE, IDENTITY, 'tree', t.ctx, new Set(), Date.now()), undefined);
+  edit(path.join(t.src, 'kernel/a.c'), 'int a = 2;\n');
+  const p = narrowed(t);
+  assert.equal(p.builds.map((b) => b.dir), ['kernel', '.']);
+  assert.equal(p.rerun, [], 'no saved command is rerun: the makefile decides');
+  assert.ok(p.vmlinuxA);
+  assert.equal(p.reached.map((r) => r.target).sort(), ['Module.symvers', 'built-in-fixup.a', 'built-in.a', 'kernel/a.o', 'kernel/built-in.a', 'vmlinux.a', 'vmlinux.o']);
   fs.rmSync(t.root, { recursive: true, force: true });
 });
 

@@ -10,5 +10,6 @@ kernelLineSuite('x86_64-reference-7.2', {
   extra: ['vmlinux.unstripped', 'modules.builtin.modinfo', 'modules.builtin'],
   firstTemporaryLink: /LD {6}\.tmp_vmlinux1/,
   moduleHashes: { unstripped: 'vmlinux.unstripped', victim: 'lib/crc/crc7.ko', bystander: 'lib/crc/crc16.ko' },
+  narrowVmlinuxA: 'MAKE    vmlinux_a',
   extmod: 'refused',
 });

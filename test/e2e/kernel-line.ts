@@ -40,6 +40,11 @@ export interface KernelLineOptions {
   moduleHashes: { unstripped: string; victim: string; bystander: string };
   /** External modules (M=DIR): compared with kbuild's on this line, or refused by the pipeline. */
   extmod: 'compare' | 'refused';
+  /**
+   * The narrow compile's line for vmlinux.a after the panic.c edit: its saved command, or
+   * scripts/Makefile.vmlinux_a where kbuild has it (core/state/kbuild-narrow.ts).
+   */
+  narrowVmlinuxA: 'AR      vmlinux.a' | 'MAKE    vmlinux_a';
 }
 
 export function kernelLineSuite(profile: string, opts: KernelLineOptions): void {
@@ -95,7 +100,9 @@ export function kernelLineSuite(profile: string, opts: KernelLineOptions): void 
   });
 
   test(`${opts.line}: after the panic.c edit the incremental kpipe run equals kbuild's clean link of the edited tree, no module step reruns`, () => {
-    withPanicEdit(tree, () => kpipeRun());
+    const output = withPanicEdit(tree, () => kpipeRun());
+    // Only panic.c changed since kbuild's last success: kbuild's makefiles are asked for what it reaches.
+    assert.ok(output.includes(`  MAKE    kernel/\n  MAKE    ./\n  ${opts.narrowVmlinuxA}\n  MAKE    vmlinux_o\n  MAKE    modpost\n`), `narrowed:\n${output}`);
     assert.equal(differences(editedReference, tree.out, extra), []);
     const records = lastRun();
     assert.ok(records.some((s) => s.ran && s.stage === 'vmlinux.unstripped'), 'vmlinux was relinked');
