@@ -2,7 +2,7 @@
 //   plan/graph-build time for 5,500 modules (11,003 steps),
 //   a no-op `runSteps` in a child process: wall time and peak RSS,
 //   ninja on the exported build.ninja for the same no-op, and the ratio.
-// Usage (after `npx tsc -p tsconfig.json`): bench/synthetic/run.sh [MODULES] [REPEAT]
+// Usage (after `npx tsc -p tsconfig.json`): [FULL=N] bench/synthetic/run.sh [MODULES] [REPEAT]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,9 +24,9 @@ const ndir = path.join(root, 'ninja');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-function timed(argv: string[]): { ms: number; stdout: string; status: number | null } {
+function timed(argv: string[], env: NodeJS.ProcessEnv = {}): { ms: number; stdout: string; status: number | null } {
   const t = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
   const elapsed = performance.now() - t;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stdout}${r.stderr}`);
   return { ms: elapsed, stdout: r.stdout, status: r.status };
@@ -41,12 +41,37 @@ fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
 const { plan: planTimes, graph: graphTimes } = planTimesOf(kdir, modules, repeat);
 
 const child = [process.execPath, path.join(here, 'noop-child.js'), kdir, String(jobs)];
-const full = timed(child);
-console.log(`full build, kpipe:  ${(full.ms / 1000).toFixed(1)} s  ${full.stdout}`);
-const { graph } = buildStepGraph(syntheticSteps(ndir, modules), { objtree: ndir, isSource: () => true });
-fs.writeFileSync(path.join(ndir, 'build.ninja'), exportNinja(graph, { kpipe: path.resolve(here, '../../../bin/kpipe.js') }));
-const nfull = timed(['/usr/bin/ninja', '-C', ndir, `-j${jobs}`]);
-console.log(`full build, ninja:  ${(nfull.ms / 1000).toFixed(1)} s`);
+// Full builds, alternating: kpipe (commands started by its spawn helper), kpipe with Node's own spawn
+// (KPIPE_SPAWN=node, what every command went through before), ninja. FULL=N repeats them (fresh trees
+// each time, medians); the last kpipe and ninja trees stay for the no-op below.
+const fullRepeat = Number(process.env.FULL ?? 1);
+const fulls = { helper: [] as number[], node: [] as number[], ninja: [] as number[] };
+const ninjaFile = () => {
+  const { graph } = buildStepGraph(syntheticSteps(ndir, modules), { objtree: ndir, isSource: () => true });
+  fs.writeFileSync(path.join(ndir, 'build.ninja'), exportNinja(graph, { kpipe: path.resolve(here, '../../../bin/kpipe.js') }));
+};
+for (let k = 0; k < fullRepeat; k++) {
+  if (k > 0) {
+    for (const d of [kdir, ndir]) fs.rmSync(d, { recursive: true, force: true });
+    generateSyntheticTree(kdir, modules);
+    fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
+    generateSyntheticTree(ndir, modules);
+  }
+  const nodeDir = path.join(root, 'kpipe-node-spawn');
+  generateSyntheticTree(nodeDir, modules);
+  fs.writeFileSync(path.join(nodeDir, 'steps.json'), JSON.stringify(syntheticSteps(nodeDir, modules)));
+  const full = timed(child);
+  fulls.helper.push(full.ms);
+  console.log(`full build, kpipe:  ${(full.ms / 1000).toFixed(1)} s  ${full.stdout}`);
+  const viaNode = timed([child[0]!, child[1]!, nodeDir, String(jobs)], { KPIPE_SPAWN: 'node' });
+  fulls.node.push(viaNode.ms);
+  console.log(`full build, kpipe with Node's spawn:  ${(viaNode.ms / 1000).toFixed(1)} s`);
+  fs.rmSync(nodeDir, { recursive: true, force: true });
+  ninjaFile();
+  const nfull = timed(['/usr/bin/ninja', '-C', ndir, `-j${jobs}`]);
+  fulls.ninja.push(nfull.ms);
+  console.log(`full build, ninja:  ${(nfull.ms / 1000).toFixed(1)} s`);
+}
 
 // The first no-op after a build re-reads nothing big but compacts the journal; measure the steady state.
 timed(child);
@@ -76,6 +101,7 @@ console.log(`no-op kpipe process (wall):        ${ms(wall)}   node start + load 
 console.log(`no-op ninja (wall):                ${ms(ninja)}`);
 console.log(`ratio runSteps / ninja:            ${(run / ninja).toFixed(2)}x   (target <= 1.5x)`);
 console.log(`ratio whole process / ninja:       ${(wall / ninja).toFixed(2)}x`);
+console.log(`full build -j${jobs}: kpipe ${(median(fulls.helper) / 1000).toFixed(1)} s, with Node's spawn ${(median(fulls.node) / 1000).toFixed(1)} s, ninja ${(median(fulls.ninja) / 1000).toFixed(1)} s: ${(median(fulls.helper) / median(fulls.ninja)).toFixed(2)}x (Node's spawn ${(median(fulls.node) / median(fulls.ninja)).toFixed(2)}x; medians of ${fullRepeat})`);
 console.log(`peak RSS of the no-op process:     ${rss.toFixed(0)} MB   (target < 250 MB)`);
 console.log(`.kpipe/state snapshot:             ${(snapshotBytes / 1024).toFixed(0)} KiB`);
 console.log(`(medians of ${repeat}; tree kept in ${root}; remove it with rm -rf)`);
