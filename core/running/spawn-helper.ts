@@ -270,6 +270,15 @@ export class SpawnHelperRunner implements CommandRunner {
     const space = reason.indexOf(' ');
     const errno = Number(reason.slice(0, space));
     const text = reason.slice(space + 1);
+    if (text.startsWith(`cannot write ${entry.outputFile}:`)) {
+      // Nothing ran: $TMPDIR is full or read-only. Node's spawn needs no file for the output.
+      this.broken = true;
+      this.pending.delete(id);
+      entry.signal.removeEventListener('abort', entry.onAbort);
+      if (this.pending.size === 0) this.reference(false);
+      void this.fallback.run(entry.request, entry.signal).then(entry.resolve);
+      return;
+    }
     const code = errno === os.constants.errno.ENOENT ? 'ENOENT' : errno === os.constants.errno.EACCES ? 'EACCES' : undefined;
     const spawnError = errno === 0 ? text : spawnErrorText(entry.request.argv[0]!, code, text);
     this.finish(id, entry, { exitCode: null, signal: null, output: takeOutput(entry.outputFile), spawnError });

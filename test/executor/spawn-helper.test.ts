@@ -102,6 +102,28 @@ test('without perl, commands run through Node', async () => {
   plain.close();
 });
 
+const outputDirs = () => new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kpipe-output-')));
+
+test('where no output file can be written ($TMPDIR full, gone or read-only), Node runs the command', async () => {
+  const before = outputDirs();
+  await runner.run(sh('true'), never());
+  const ours = [...outputDirs()].filter((n) => !before.has(n));
+  assert.is(ours.length, 1);
+  fs.rmSync(path.join(os.tmpdir(), ours[0]!), { recursive: true });
+  assert.equal(await runner.run(sh('echo through node >&2; exit 4'), never()), { exitCode: 4, signal: null, output: 'through node\n' });
+  assert.equal(await runner.run(sh('echo and after'), never()), { exitCode: 0, signal: null, output: 'and after\n' });
+  const nowhere = process.env.TMPDIR;
+  process.env.TMPDIR = path.join(dir, 'no-such-dir');
+  const fresh = new SpawnHelperRunner(notes);
+  try {
+    assert.equal(await fresh.run(sh('echo no temporary directory at all'), never()), { exitCode: 0, signal: null, output: 'no temporary directory at all\n' });
+  } finally {
+    if (nowhere === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = nowhere;
+    fresh.close();
+  }
+});
+
 test('a helper that dies stops the command it ran, fails it with a reason, and later commands still run', async () => {
   const pidFile = path.join(dir, 'pid');
   const running = runner.run(sh(`echo $PPID > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; sleep 60`), never());
@@ -113,7 +135,6 @@ test('a helper that dies stops the command it ran, fails it with a reason, and l
 });
 
 test('closing the helper removes its output directory; a later command starts a new one', async () => {
-  const outputDirs = () => new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('kpipe-output-')));
   runner.close();
   const before = outputDirs();
   await runner.run(sh('echo x >&2'), never());
