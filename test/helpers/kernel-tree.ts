@@ -97,7 +97,28 @@ export function prepareTree(profile = 'x86_64-reference'): KernelTree {
   const script = path.join(PACKAGE_ROOT, cross ? 'scripts/cross-tree.sh' : 'scripts/prepare-kernel.sh');
   const dir = run(['bash', script, profile], { stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const makeArgs = cross ? run(['bash', script, '--env', profile]).trim().split(/\s+/) : [];
-  return { dir, out: path.join(dir, 'out'), pristine: path.join(dir, 'pristine'), src: fs.realpathSync(path.join(dir, 'out', 'source')), makeArgs };
+  const src = fs.realpathSync(path.join(dir, 'out', 'source'));
+  undoDeadEdits(path.dirname(dir), src);
+  return { dir, out: path.join(dir, 'out'), pristine: path.join(dir, 'pristine'), src, makeArgs };
+}
+
+/**
+ * A test killed inside withPanicEdit leaves the shared source edited, its backup beside the tree that
+ * edited it: undo that before any tree of the line is used (not only at the next edit), or every
+ * comparison with kbuild's reference would see the edit.
+ */
+function undoDeadEdits(treesDir: string, src: string): void {
+  for (const name of fs.readdirSync(treesDir)) {
+    const backup = path.join(treesDir, name, 'panic.c.orig');
+    if (!fs.existsSync(backup)) continue;
+    let edited: string;
+    try {
+      edited = fs.realpathSync(path.join(treesDir, name, 'out', 'source'));
+    } catch {
+      continue;
+    }
+    if (edited === src) restorePanic(path.join(src, PANIC_C), backup);
+  }
 }
 
 export function restore(tree: KernelTree): void {
