@@ -79,6 +79,20 @@ test('each command runs in its own process group, noted while it runs; an abort 
   assert.equal(fs.readdirSync(notes.dir), [], 'the note went with it');
 });
 
+test('thousands of short commands, two at a time, all end (an ended child is never left unreported)', async () => {
+  let started = 0;
+  const done: number[] = [];
+  const slot = async () => {
+    while (started < 3000) {
+      started++;
+      done.push((await runner.run({ argv: ['/bin/true'], cwd: dir, env: {} }, never())).exitCode ?? -1);
+    }
+  };
+  await Promise.all([slot(), slot()]);
+  assert.is(done.length, 3000);
+  assert.ok(done.every((c) => c === 0));
+});
+
 test('a command gets the default SIGPIPE (the helper ignores it for itself)', async () => {
   assert.equal(await runner.run(sh('yes | head -n 1'), never()), { exitCode: 0, signal: null, output: 'y\n' });
 });
