@@ -36,7 +36,7 @@ export interface CommandRunner {
 /** Keep this much of a command's output: its head and its tail, where errors usually are. */
 export const OUTPUT_LIMIT = 256 * 1024;
 /** After SIGTERM, how long a process group may take before SIGKILL. */
-export const KILL_GRACE_MS = 3000;
+const KILL_GRACE_MS = 3000;
 
 export class SpawnRunner implements CommandRunner {
   /** `notes`: where each started process group is noted until it ends (core/running/orphans.ts). */
@@ -70,10 +70,7 @@ export class SpawnRunner implements CommandRunner {
       child.stderr?.on('data', (b: Buffer) => output.add(b));
 
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = () => {
-        killGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-      };
+      const stop = () => (killTimer = stopGroup(child.pid));
       signal.addEventListener('abort', stop, { once: true });
       let spawnError: string | undefined;
       child.on('error', (e: NodeJS.ErrnoException) => {
@@ -89,6 +86,12 @@ export class SpawnRunner implements CommandRunner {
       });
     });
   }
+}
+
+/** An interruption or a timeout: SIGTERM to the command's group, SIGKILL after the grace period (clear the timer once it ended). */
+export function stopGroup(pid: number | undefined): NodeJS.Timeout {
+  killGroup(pid, 'SIGTERM');
+  return setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
 }
 
 /** What a program that could not start is reported as. */

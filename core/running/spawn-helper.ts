@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { ProcessNotes } from './orphans.js';
 import type { CommandRunner, RunOutcome, RunRequest } from './runner.js';
-import { CappedOutput, KILL_GRACE_MS, OUTPUT_LIMIT, SpawnRunner, killGroup, spawnErrorText } from './runner.js';
+import { CappedOutput, OUTPUT_LIMIT, SpawnRunner, killGroup, spawnErrorText, stopGroup } from './runner.js';
 
 // The helper. Requests arrive on stdin as `LENGTH\n` then LENGTH bytes of NUL-separated fields:
 //   E envid VAR=VALUE...                     an environment, sent once, used by later requests
@@ -164,9 +164,8 @@ export class SpawnHelperRunner implements CommandRunner {
         resolve,
         outputFile,
         onAbort: () => {
-          if (entry.pid === undefined) return; // killed as soon as it starts (see started)
-          killGroup(entry.pid, 'SIGTERM');
-          entry.killTimer = setTimeout(() => killGroup(entry.pid, 'SIGKILL'), KILL_GRACE_MS);
+          // Before its pid is known, the command is stopped as soon as it starts (see started).
+          if (entry.pid !== undefined) entry.killTimer = stopGroup(entry.pid);
         },
       };
       this.pending.set(id, entry);
@@ -275,10 +274,7 @@ export class SpawnHelperRunner implements CommandRunner {
     if (text.startsWith(`cannot write ${entry.outputFile}:`)) {
       // Nothing ran: $TMPDIR is full or read-only. Node's spawn needs no file for the output.
       this.broken = true;
-      this.pending.delete(id);
-      entry.signal.removeEventListener('abort', entry.onAbort);
-      if (this.pending.size === 0) this.reference(false);
-      void this.fallback.run(entry.request, entry.signal).then(entry.resolve);
+      this.handOver(id, entry);
       return;
     }
     const code = errno === os.constants.errno.ENOENT ? 'ENOENT' : errno === os.constants.errno.EACCES ? 'EACCES' : undefined;
@@ -296,17 +292,22 @@ export class SpawnHelperRunner implements CommandRunner {
     entry.resolve(outcome);
   }
 
+  /** A command the helper did not start runs through Node's spawn instead. */
+  private handOver(id: number, entry: Pending): void {
+    this.pending.delete(id);
+    entry.signal.removeEventListener('abort', entry.onAbort);
+    if (this.pending.size === 0) this.reference(false);
+    void this.fallback.run(entry.request, entry.signal).then(entry.resolve);
+  }
+
   /** The helper is gone (or never started): what it had not started runs through Node instead. */
   private lost(helper: ChildProcess): void {
     if (this.helper === helper) this.helper = undefined;
     if (this.broken) return;
     this.broken = true;
     for (const [id, entry] of [...this.pending]) {
-      if (entry.pid === undefined) {
-        this.pending.delete(id);
-        entry.signal.removeEventListener('abort', entry.onAbort);
-        void this.fallback.run(entry.request, entry.signal).then(entry.resolve);
-      } else {
+      if (entry.pid === undefined) this.handOver(id, entry);
+      else {
         killGroup(entry.pid, 'SIGKILL');
         this.notes?.ended(entry.pid);
         this.finish(id, entry, { exitCode: null, signal: null, output: takeOutput(entry.outputFile), spawnError: "kpipe's spawn helper ended while the command ran; it was stopped" });
