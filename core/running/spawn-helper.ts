@@ -303,7 +303,8 @@ export class SpawnHelperRunner implements CommandRunner {
   /** The helper is gone (or never started): what it had not started runs through Node instead. */
   private lost(helper: ChildProcess): void {
     if (this.helper === helper) this.helper = undefined;
-    if (this.broken) return;
+    // Called for 'error' and 'exit' alike; the second call finds nothing pending. Not skipped when
+    // kpipe already turned to Node (broken): the helper may still have been running a command.
     this.broken = true;
     for (const [id, entry] of [...this.pending]) {
       if (entry.pid === undefined) this.handOver(id, entry);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SpawnHelperRunner } from '../../core/running/spawn-helper.js';
 import { ProcessNotes } from '../../core/running/orphans.js';
-import type { RunRequest } from '../../core/running/runner.js';
+import type { RunOutcome, RunRequest } from '../../core/running/runner.js';
 import { processStartTime } from '../../core/running/lock.js';
 
 let dir: string;
@@ -146,6 +146,21 @@ test('a helper that dies stops the command it ran, fails it with a reason, and l
   const r = await running;
   assert.match(r.spawnError ?? '', /spawn helper ended while the command ran/);
   assert.equal(await runner.run(sh('echo after'), never()), { exitCode: 0, signal: null, output: 'after\n' });
+});
+
+test('a helper that dies after kpipe already turned to Node for new commands still ends the one it ran', async () => {
+  const pidFile = path.join(dir, 'pid');
+  const before = outputDirs();
+  const running = runner.run(sh(`echo $PPID > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; sleep 60`), never());
+  while (!fs.existsSync(pidFile)) await new Promise((r) => setTimeout(r, 10));
+  for (const d of [...outputDirs()].filter((n) => !before.has(n))) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true });
+  assert.equal((await runner.run(sh('echo via node'), never())).output, 'via node\n', 'no output file: Node ran it');
+  process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  const hung: RunOutcome = { exitCode: null, signal: null, output: '', spawnError: 'hung' };
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([running, new Promise<RunOutcome>((res) => (timer = setTimeout(() => res(hung), 5000)))]);
+  clearTimeout(timer);
+  assert.match(r.spawnError ?? '', /spawn helper ended while the command ran/, 'the command the dead helper ran is ended');
 });
 
 test('closing the helper removes its output directory; a later command starts a new one', async () => {
