@@ -217,7 +217,9 @@ export function shown(p: string, ctx: KbuildContext): string {
  * those of files made from them are not the step's). `startedMs`: when the step started (Date.now()).
  */
 export function keepKbuildInputs(step: Step, identity: string, scope: KbuildScope, ctx: KbuildContext, others: ReadonlySet<string>, startedMs: number): string | undefined {
-  const previous = load(ctx.stateDir, step.id);
+  // The executor set the kept inputs aside (`.last`) before the step ran: they are still what the
+  // records said, and a record whose `.cmd` is as it was need not be read again.
+  const previous = load(ctx.stateDir, step.id) ?? load(ctx.stateDir, step.id, '.last');
   // Coarse file clocks lag the wall clock by up to a tick: count a file stamped just before the
   // start as written during the build.
   const startNs = BigInt(startedMs - 20) * 1_000_000n;
@@ -277,45 +279,61 @@ function collect(
     }
     return i;
   };
-  const reused = new Map<string, string[]>();
+  // A reused record's files, as indices into the previous paths: 1,500 records name 450,000 files,
+  // so each previous path is looked up in `index` once, not once per record naming it.
+  const reused = new Map<string, number[]>();
+  const fromPrevious = new Int32Array(previous?.paths.length ?? 0).fill(-1);
+  const addPrevious = (k: number): number => {
+    let i = fromPrevious[k]!;
+    if (i < 0) fromPrevious[k] = i = add(previous!.paths[k]!);
+    return i;
+  };
+  /** 1 when a previous path is another step's output or record, 2 when not, 0 not yet asked. */
+  const previousOther = new Uint8Array(previous?.paths.length ?? 0);
+  const isOtherPrevious = (k: number): boolean => (previousOther[k] ||= others.has(previous!.paths[k]!) ? 1 : 2) === 1;
   if (previous) {
-    for (const [cmd, ...rest] of previous.records) {
-      const p = previous.paths[cmd!]!;
-      reused.set(`${p}\0${previous.sigs[cmd!]}`, rest.map((k) => previous.paths[k]!));
+    for (const r of previous.records) {
+      const cmd = r[0]!;
+      reused.set(`${previous.paths[cmd]!}\0${previous.sigs[cmd]}`, r.slice(1));
     }
   }
   const targets = new Set<string>();
   const recordFiles = scope === 'tree' ? findRecords(ctx.extmod ?? objtree).map((r) => (ctx.extmod ? path.join(ctx.extmod, r) : r)) : step.outputs.map((o) => kbuildRecordOf(o));
   const files = new TreeFiles(objtree, srctree);
   const records: number[][] = [];
+  // The compile phase is what comes before kpipe's outputs: not their records, nor those of files
+  // made from them (arch/x86/boot's read vmlinux), which are a later phase's.
   for (const cmd of recordFiles) {
     if (others.has(cmd)) continue;
     const cmdSig = sig(absolutePath(cmd, objtree));
-    let watched = reused.get(`${cmd}\0${cmdSig}`);
-    let target: string | undefined;
-    if (!watched) {
-      let text: string;
-      try {
-        text = fs.readFileSync(absolutePath(cmd, objtree), 'utf8');
-      } catch {
-        if (scope === 'outputs') return `kbuild has no record ${cmd}`;
-        continue;
-      }
-      const record = parseKbuildRecord(text);
-      if (!record) continue;
-      target = canon(record.target);
-      const read = readRecord(record, target, cmd, files);
-      if (typeof read === 'string') {
-        // make remakes such a target on every call, so one it did not remake in this one is no part
-        // of the build (an object of an earlier configuration, whose header is gone since).
-        if (scope === 'tree' && !madeSince(absolutePath(target, objtree), startNs)) continue;
-        return read;
-      }
-      watched = [target, ...read];
-    } else target = watched[0]!;
-    // The compile phase is what comes before kpipe's outputs: not their records, nor those of files
-    // made from them (arch/x86/boot's read vmlinux), which are a later phase's.
-    if (scope === 'tree' && (others.has(target) || watched.some((w) => others.has(w)))) continue;
+    const again = reused.get(`${cmd}\0${cmdSig}`);
+    if (again) {
+      if (scope === 'tree' && again.some(isOtherPrevious)) continue;
+      targets.add(previous!.paths[again[0]!]!);
+      const rec = [add(cmd)];
+      for (const k of again) rec.push(addPrevious(k));
+      records.push(rec);
+      continue;
+    }
+    let text: string;
+    try {
+      text = fs.readFileSync(absolutePath(cmd, objtree), 'utf8');
+    } catch {
+      if (scope === 'outputs') return `kbuild has no record ${cmd}`;
+      continue;
+    }
+    const record = parseKbuildRecord(text);
+    if (!record) continue;
+    const target = canon(record.target);
+    const read = readRecord(record, target, cmd, files);
+    if (typeof read === 'string') {
+      // make remakes such a target on every call, so one it did not remake in this one is no part
+      // of the build (an object of an earlier configuration, whose header is gone since).
+      if (scope === 'tree' && !madeSince(absolutePath(target, objtree), startNs)) continue;
+      return read;
+    }
+    const watched = [target, ...read];
+    if (scope === 'tree' && watched.some((w) => others.has(w))) continue;
     targets.add(target);
     records.push([add(cmd), ...watched.map(add)]);
   }

@@ -256,4 +256,25 @@ test('M=DIR: the records in the module directory, its sources and Kbuild; what k
   fs.rmSync(t.root, { recursive: true, force: true });
 });
 
+
+test("a record whose .cmd is as it was is not read again, also after the run set the kept inputs aside", () => {
+  const t = makeTree();
+  const cmd = path.join(t.out, 'kernel/.a.o.cmd');
+  const stamp = new Date(Date.now() - 7200_000);
+  fs.utimesSync(cmd, stamp, stamp);
+  write(path.join(t.src, 'include/linux/b.h'), '#define B 1\n');
+  age(path.join(t.src, 'include'));
+  assert.is(keep(t), undefined);
+  // What the executor does before the step runs.
+  forgetKbuildInputs(t.out, COMPILE.id);
+  // The same inode, size and mtime with other content: only a re-read would see b.h instead of a.h.
+  const text = fs.readFileSync(cmd, 'utf8');
+  fs.writeFileSync(cmd, text.replace('linux/a.h', 'linux/b.h'), { flag: 'r+' });
+  fs.utimesSync(cmd, stamp, stamp);
+  assert.is(keep(t), undefined);
+  edit(path.join(t.src, 'include/linux/a.h'), '#define A 2\n');
+  assert.equal(check(t), { current: false, changed: 'include/linux/a.h changed' });
+  fs.rmSync(t.root, { recursive: true, force: true });
+});
+
 test.run();
