@@ -3,7 +3,8 @@
 // tree's Makefile) prints them exactly as kbuild would use them, for any architecture, toolchain
 // (CROSS_COMPILE, LLVM=1) and kernel line (6.1 has no `run-command`). One make call costs about a second, so the
 // values are cached in `.kpipe/toolchain.json` and refreshed when what they derive from changes:
-// the .config, the top and arch Makefiles, and the ARCH / CROSS_COMPILE / LLVM given to kpipe.
+// the .config, the top and arch Makefiles, and the environment given to kpipe (ARCH, CROSS_COMPILE,
+// LLVM, PATH, ...; core/planning/kbuild-environment.ts).
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
 import { packageTreeNote } from './tree-kind.js';
+import { kbuildEnvironment } from './kbuild-environment.js';
 
 /** kpipe's own makefile for the read (shipped in scripts/, beside the package's dist/). */
 const VARIABLES_MAKEFILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'kpipe-variables.mk');
@@ -185,6 +187,9 @@ function cacheKey(objtree: string, makeEnv: MakeEnvironment): string {
     if (arch === '' || arch.startsWith(dir) || (dir === 'x86' && /^(x86_64|i386)$/.test(arch))) hashFile(path.join(srctree, 'arch', dir, 'Makefile'));
   }
   h.update(`M=${makeEnv.extmod ?? ''}\n`);
-  for (const v of ['ARCH', 'CROSS_COMPILE', 'LLVM', 'CC', 'LD', 'HOSTCC', 'KCFLAGS', 'KAFLAGS', 'INSTALL_MOD_STRIP']) h.update(`${v}=${makeEnv.env[v] ?? ''}\n`);
+  // The whole environment, not only ARCH, CC, KCFLAGS...: the cached kbuildEnv is the environment
+  // make saw, and every delegated make runs with it. A PATH that now finds another compiler, or a
+  // shell without the KBUILD_BUILD_* of the last one, must not get the old values back.
+  h.update(JSON.stringify(kbuildEnvironment(makeEnv.env)));
   return h.digest('hex');
 }

@@ -38,6 +38,7 @@ import type { KbuildScope, Step } from '../planning/step.js';
 import { kbuildRecordOf, parseKbuildRecord } from './kbuild-record.js';
 import { STATE_DIR, writeFileAtomic } from './state-store.js';
 import type { KbuildRecord } from './kbuild-record.js';
+import { kbuildEnvironment } from '../planning/kbuild-environment.js';
 
 
 export interface KbuildContext {
@@ -90,21 +91,6 @@ interface KeptRecords {
   /** The kept paths these indices are into. */
   paths: number;
   records: number[][];
-}
-
-/**
- * Shell and session variables that differ between two terminals but that kbuild never reads: a change
- * of any other variable (KCFLAGS, LLVM, PATH, ...) makes kpipe ask make.
- */
-const VOLATILE = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'TERM', 'COLUMNS', 'LINES', 'SSH_CLIENT', 'SSH_CONNECTION', 'SSH_TTY', 'SSH_AUTH_SOCK', 'TMUX', 'TMUX_PANE', 'STY', 'WINDOW', 'WINDOWID', 'DISPLAY']);
-
-function kbuildEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(env).sort()) {
-    const v = env[k];
-    if (v !== undefined && !VOLATILE.has(k)) out[k] = v;
-  }
-  return out;
 }
 
 /** A file's stat as one string: `mtimeNs.size.ino`, `d` + mtime for a directory, `-` when absent. */
