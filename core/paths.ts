@@ -1,6 +1,7 @@
 // Principle 3: one spelling per artifact. `./vmlinux`, `vmlinux` and `/abs/objtree/vmlinux` are the
 // same file, so they must be the same string everywhere a path is compared (seed 002's bug was a
 // `./vmlinux` that an exclusion list spelt `vmlinux`).
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -23,4 +24,12 @@ export function isInsideTree(canonical: string): boolean {
 
 export function absolutePath(canonical: string, objtree: string): string {
   return path.isAbsolute(canonical) ? canonical : path.join(objtree, canonical);
+}
+
+/**
+ * kpipe's directory outside any tree: $KPIPE_CACHE, else ~/.cache/kpipe (the kernel trees of the
+ * tests, the step cache's default store, the toolchain reads of external module directories).
+ */
+export function kpipeHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KPIPE_CACHE ?? path.join(env.HOME ?? os.homedir(), '.cache', 'kpipe');
 }

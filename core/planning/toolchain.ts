@@ -3,8 +3,8 @@
 // tree's Makefile) prints them exactly as kbuild would use them, for any architecture, toolchain
 // (CROSS_COMPILE, LLVM=1) and kernel line (6.1 has no `run-command`). One make call costs about a second, so the
 // values are cached in `.kpipe/toolchain.json` and refreshed when what they derive from changes:
-// the .config, the top and arch Makefiles, and the environment given to kpipe (ARCH, CROSS_COMPILE,
-// LLVM, PATH, ...; core/planning/kbuild-environment.ts).
+// the .config, the top and arch Makefiles, the environment given to kpipe (ARCH, CROSS_COMPILE,
+// LLVM, PATH, ...; core/planning/kbuild-environment.ts) and the compiler's executable.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
 import { packageTreeNote } from './tree-kind.js';
 import { kbuildEnvironment } from './kbuild-environment.js';
+import { kpipeHome } from '../paths.js';
 
 /** kpipe's own makefile for the read (shipped in scripts/, beside the package's dist/). */
 const VARIABLES_MAKEFILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'kpipe-variables.mk');
@@ -113,28 +114,53 @@ interface CachedToolchain {
   kbuildEnv: Record<string, string>;
 }
 
+/**
+ * Where the read is cached: the state directory's `.kpipe/` (the output tree, or the external module
+ * directory) and, for `M=DIR`, also kpipe's own directory (core/paths.ts kpipeHome), under the key:
+ * a fresh checkout of a module, or `git clean -dfx` in it, would otherwise pay the make call again,
+ * and so would each module built against the same packaged headers at the same path.
+ */
+function cacheFiles(stateDir: string, makeEnv: MakeEnvironment, key: string): string[] {
+  const own = path.join(stateDir, '.kpipe', 'toolchain.json');
+  return makeEnv.extmod ? [own, path.join(kpipeHome(makeEnv.env), 'toolchain', `${key.slice(0, 32)}.json`)] : [own];
+}
+
 /** `stateDir`: where `.kpipe/` lives (the output tree, or the external module directory). */
 export function loadToolchain(objtree: string, makeEnv: MakeEnvironment, stateDir = objtree): Toolchain {
   const key = cacheKey(objtree, makeEnv);
-  const cacheFile = path.join(stateDir, '.kpipe', 'toolchain.json');
-  try {
-    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CachedToolchain;
-    if (cached.version === CACHE_VERSION && cached.key === key) return treeToolchain(cached.values, cached.kbuildEnv, `${cacheFile} (cached make kpipe-variables)`);
-  } catch {
-    // No cache, or an unreadable one: ask make.
+  const files = cacheFiles(stateDir, makeEnv, key);
+  for (const file of files) {
+    const cached = readCache(file, key);
+    if (!cached) continue;
+    // Found outside the state directory: kept there too, for the next run.
+    if (file !== files[0]) writeCache(files[0]!, cached);
+    return treeToolchain(cached.values, cached.kbuildEnv, `${file} (cached make kpipe-variables)`);
   }
   const { values, kbuildEnv } = askMake(objtree, makeEnv);
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
-  const cached: CachedToolchain = { version: CACHE_VERSION, key, values, kbuildEnv };
+  for (const file of files) writeCache(file, { version: CACHE_VERSION, key, values, kbuildEnv });
+  return treeToolchain(values, kbuildEnv, `make -C ${objtree} -f Makefile -f ${VARIABLES_MAKEFILE} kpipe-variables`);
+}
+
+/** The cached read in `file` if it is of this version and key. */
+function readCache(file: string, key: string): CachedToolchain | undefined {
   try {
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as CachedToolchain;
+    return cached.version === CACHE_VERSION && cached.key === key ? cached : undefined;
+  } catch {
+    return undefined; // no cache, or an unreadable one
+  }
+}
+
+function writeCache(file: string, cached: CachedToolchain): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, JSON.stringify(cached, null, 2));
-    fs.renameSync(tmp, cacheFile);
+    fs.renameSync(tmp, file);
   } catch {
     // Only a cache: a read-only or full tree can still be explained (run reports the tree itself).
     fs.rmSync(tmp, { force: true });
   }
-  return treeToolchain(values, kbuildEnv, `make -C ${objtree} -f Makefile -f ${VARIABLES_MAKEFILE} kpipe-variables`);
 }
 
 function askMake(objtree: string, makeEnv: MakeEnvironment): { values: Record<string, string>; kbuildEnv: Record<string, string> } {
@@ -191,5 +217,33 @@ function cacheKey(objtree: string, makeEnv: MakeEnvironment): string {
   // make saw, and every delegated make runs with it. A PATH that now finds another compiler, or a
   // shell without the KBUILD_BUILD_* of the last one, must not get the old values back.
   h.update(JSON.stringify(kbuildEnvironment(makeEnv.env)));
+  // The compiler itself: kbuild's cc-option and cc-version answers are in the values, and an upgraded
+  // compiler at the same path gives others.
+  h.update(`compiler ${executableSignature(compilerWord(makeEnv.env), makeEnv.env.PATH ?? '')}\n`);
   return h.digest('hex');
+}
+
+/** The C compiler kbuild's top Makefile picks: CC, else clang with LLVM=1, else $(CROSS_COMPILE)gcc. */
+function compilerWord(env: NodeJS.ProcessEnv): string {
+  if (env.CC) return env.CC.split(/\s+/)[0] ?? '';
+  const llvm = env.LLVM ?? '';
+  if (llvm === '1') return 'clang';
+  if (llvm.endsWith('/')) return `${llvm}clang`;
+  if (llvm.startsWith('-')) return `clang${llvm}`;
+  return `${env.CROSS_COMPILE ?? ''}gcc`;
+}
+
+/** The executable a word names on PATH, as its resolved path, size and mtime; `-` when not found. */
+function executableSignature(word: string, searchPath: string): string {
+  const candidates = word.includes('/') ? [word] : searchPath.split(':').filter((d) => d !== '').map((d) => path.join(d, word));
+  for (const c of candidates) {
+    try {
+      const real = fs.realpathSync(c);
+      const st = fs.statSync(real, { bigint: true });
+      if (st.isFile()) return `${real} ${st.size} ${st.mtimeNs}`;
+    } catch {
+      // Not here: the next PATH entry.
+    }
+  }
+  return '-';
 }

@@ -46,4 +46,38 @@ test('another environment (a plain shell without KBUILD_BUILD_*, another PATH) r
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('a compiler replaced at the same path reads make again (its cc-option answers are in the values)', () => {
+  const dir = makeTree();
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'gcc'), '#!/bin/sh\n');
+  fs.chmodSync(path.join(bin, 'gcc'), 0o755);
+  const env = { ...base, PATH: `${bin}:${base.PATH}` };
+  read(dir, env);
+  assert.match(read(dir, env).origin, /cached/);
+  fs.writeFileSync(path.join(bin, 'gcc'), '#!/bin/sh\n# gcc 13\n');
+  assert.match(read(dir, env).origin, /^make -C /);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("M=DIR: the read is kept in kpipe's own directory too, so a fresh module directory does not ask make", () => {
+  const dir = makeTree();
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-home-'));
+  const module = path.join(home, 'module');
+  const env = { ...base, KPIPE_CACHE: home };
+  const extmod = (): MakeEnvironment => ({ make: 'make', env, extmod: module });
+  fs.mkdirSync(module);
+  assert.match(loadToolchain(dir, extmod(), module).origin, /^make -C /);
+  assert.ok(fs.existsSync(path.join(module, '.kpipe', 'toolchain.json')));
+  fs.rmSync(module, { recursive: true });
+  fs.mkdirSync(module);
+  const fresh = loadToolchain(dir, extmod(), module);
+  assert.match(fresh.origin, new RegExp(`^${home}/toolchain/[0-9a-f]{32}\\.json \\(cached`));
+  assert.ok(fs.existsSync(path.join(module, '.kpipe', 'toolchain.json')), 'and put back in the directory');
+  // Another module directory is another M=: its own read.
+  assert.match(loadToolchain(dir, { ...extmod(), extmod: path.join(home, 'other') }, path.join(home, 'other')).origin, /^make -C /);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
 test.run();
