@@ -27,9 +27,10 @@ export function absolutePath(canonical: string, objtree: string): string {
 }
 
 /**
- * kpipe's directory outside any tree: $KPIPE_CACHE, else ~/.cache/kpipe (the kernel trees of the
- * tests, the step cache's default store, the toolchain reads of external module directories).
+ * Where kpipe keeps what it learns outside any tree (parsed pipelines, the toolchain reads of external
+ * module directories): $KPIPE_CACHE_DIR, else $XDG_CACHE_HOME/kpipe, else ~/.cache/kpipe. Deleting it
+ * only costs the work it saved.
  */
-export function kpipeHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.KPIPE_CACHE ?? path.join(env.HOME ?? os.homedir(), '.cache', 'kpipe');
+export function kpipeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KPIPE_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'kpipe');
 }

@@ -8,10 +8,10 @@
 // entry is a miss, and a failed write is ignored.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostic.js';
+import { kpipeCacheDir } from '../core/paths.js';
 import type { PipelineFile, Statement } from './ast.js';
 import type { LoadedPipeline, LoadOptions } from './load.js';
 
@@ -31,8 +31,7 @@ const FORMAT = 'kpipe-parsed-pipeline-1';
 
 /** Where parsed pipelines are kept: $KPIPE_CACHE_DIR, else $XDG_CACHE_HOME/kpipe, else ~/.cache/kpipe. */
 export function pipelineCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.KPIPE_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kpipe');
-  return path.join(base, 'pipelines');
+  return path.join(kpipeCacheDir(env), 'pipelines');
 }
 
 export async function loadPipelineCached(entry: string, options: LoadOptions, cacheDir = pipelineCacheDir()): Promise<LoadedPipeline> {

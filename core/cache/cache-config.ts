@@ -18,7 +18,6 @@ import { error, KpipeError, type Diagnostic } from '../diagnostic.js';
 import { SEARCH_PLACES } from '../loading/plugin-loader.js';
 import type { CacheSettings } from './step-cache.js';
 import type { RemoteMode } from './remote-store.js';
-import { kpipeHome } from '../paths.js';
 
 export const DEFAULT_MAX_BYTES = 10 * 1024 ** 3;
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -34,7 +33,8 @@ export interface CacheFlags {
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(kpipeHome(env), 'steps');
+  const root = env.KPIPE_CACHE ?? path.join(env.HOME ?? os.homedir(), '.cache', 'kpipe');
+  return path.join(root, 'steps');
 }
 
 /** The settings for a run or a `kpipe cache` command; undefined when no cache is configured. */

@@ -14,7 +14,7 @@ import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
 import { packageTreeNote } from './tree-kind.js';
 import { kbuildEnvironment } from './kbuild-environment.js';
-import { kpipeHome } from '../paths.js';
+import { kpipeCacheDir } from '../paths.js';
 
 /** kpipe's own makefile for the read (shipped in scripts/, beside the package's dist/). */
 const VARIABLES_MAKEFILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'kpipe-variables.mk');
@@ -116,13 +116,13 @@ interface CachedToolchain {
 
 /**
  * Where the read is cached: the state directory's `.kpipe/` (the output tree, or the external module
- * directory) and, for `M=DIR`, also kpipe's own directory (core/paths.ts kpipeHome), under the key:
+ * directory) and, for `M=DIR`, also kpipe's cache directory (core/paths.ts kpipeCacheDir), under the key:
  * a fresh checkout of a module, or `git clean -dfx` in it, would otherwise pay the make call again,
  * and so would each module built against the same packaged headers at the same path.
  */
 function cacheFiles(stateDir: string, makeEnv: MakeEnvironment, key: string): string[] {
   const own = path.join(stateDir, '.kpipe', 'toolchain.json');
-  return makeEnv.extmod ? [own, path.join(kpipeHome(makeEnv.env), 'toolchain', `${key.slice(0, 32)}.json`)] : [own];
+  return makeEnv.extmod ? [own, path.join(kpipeCacheDir(makeEnv.env), 'toolchain', `${key.slice(0, 32)}.json`)] : [own];
 }
 
 /** `stateDir`: where `.kpipe/` lives (the output tree, or the external module directory). */

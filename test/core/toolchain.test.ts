@@ -64,7 +64,7 @@ test("M=DIR: the read is kept in kpipe's own directory too, so a fresh module di
   const dir = makeTree();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kpipe-home-'));
   const module = path.join(home, 'module');
-  const env = { ...base, KPIPE_CACHE: home };
+  const env = { ...base, KPIPE_CACHE_DIR: home };
   const extmod = (): MakeEnvironment => ({ make: 'make', env, extmod: module });
   fs.mkdirSync(module);
   assert.match(loadToolchain(dir, extmod(), module).origin, /^make -C /);
