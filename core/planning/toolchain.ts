@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { error, KpipeError } from '../diagnostic.js';
 import { shellQuote } from '../shell-quote.js';
 import { packageTreeNote } from './tree-kind.js';
-import { kbuildEnvironment } from './kbuild-environment.js';
+import { findExecutable, kbuildEnvironment } from './kbuild-environment.js';
 import { kpipeCacheDir } from '../paths.js';
 
 /** kpipe's own makefile for the read (shipped in scripts/, beside the package's dist/). */
@@ -219,7 +219,7 @@ function cacheKey(objtree: string, makeEnv: MakeEnvironment): string {
   h.update(JSON.stringify(kbuildEnvironment(makeEnv.env)));
   // The compiler itself: kbuild's cc-option and cc-version answers are in the values, and an upgraded
   // compiler at the same path gives others.
-  h.update(`compiler ${executableSignature(compilerWord(makeEnv.env), makeEnv.env.PATH ?? '')}\n`);
+  h.update(`compiler ${executableSignature(compilerWord(makeEnv.env), makeEnv.env, objtree)}\n`);
   return h.digest('hex');
 }
 
@@ -233,17 +233,14 @@ function compilerWord(env: NodeJS.ProcessEnv): string {
   return `${env.CROSS_COMPILE ?? ''}gcc`;
 }
 
-/** The executable a word names on PATH, as its resolved path, size and mtime; `-` when not found. */
-function executableSignature(word: string, searchPath: string): string {
-  const candidates = word.includes('/') ? [word] : searchPath.split(':').filter((d) => d !== '').map((d) => path.join(d, word));
-  for (const c of candidates) {
-    try {
-      const real = fs.realpathSync(c);
-      const st = fs.statSync(real, { bigint: true });
-      if (st.isFile()) return `${real} ${st.size} ${st.mtimeNs}`;
-    } catch {
-      // Not here: the next PATH entry.
-    }
+/** The compiler's executable as its resolved path, size and mtime; `-` when PATH has none. */
+function executableSignature(word: string, env: NodeJS.ProcessEnv, objtree: string): string {
+  const found = findExecutable(word, env.PATH ?? '', objtree);
+  try {
+    const real = fs.realpathSync(found ?? '');
+    const st = fs.statSync(real, { bigint: true });
+    return `${real} ${st.size} ${st.mtimeNs}`;
+  } catch {
+    return '-';
   }
-  return '-';
 }

@@ -38,7 +38,7 @@ import type { KbuildScope, Step } from '../planning/step.js';
 import { kbuildRecordOf, parseKbuildRecord } from './kbuild-record.js';
 import { STATE_DIR, writeFileAtomic } from './state-store.js';
 import type { KbuildRecord } from './kbuild-record.js';
-import { kbuildEnvironment } from '../planning/kbuild-environment.js';
+import { findExecutable, kbuildEnvironment } from '../planning/kbuild-environment.js';
 
 
 export interface KbuildContext {
@@ -521,19 +521,15 @@ function makefilesIn(dir: string): string[] {
 /** The executables of kbuild's tools, as PATH finds them. */
 function programFiles(ctx: KbuildContext): string[] {
   const out: string[] = [];
-  const dirs = (ctx.env.PATH ?? '').split(':').filter((d) => d !== '');
   for (const word of new Set(ctx.programs)) {
     if (word === '' || word.startsWith('-') || word.includes('$') || word.includes('=')) continue;
-    const candidates = word.includes('/') ? [path.resolve(ctx.objtree, word)] : dirs.map((d) => path.resolve(d, word));
-    for (const c of candidates) {
-      if (!fs.statSync(c, { throwIfNoEntry: false })?.isFile()) continue;
-      out.push(canonicalPath(c, ctx.objtree));
-      try {
-        out.push(canonicalPath(fs.realpathSync(c), ctx.objtree));
-      } catch {
-        // Found a moment ago: gone again, which the check will see.
-      }
-      break;
+    const found = findExecutable(word, ctx.env.PATH ?? '', ctx.objtree);
+    if (found === undefined) continue;
+    out.push(canonicalPath(found, ctx.objtree));
+    try {
+      out.push(canonicalPath(fs.realpathSync(found), ctx.objtree));
+    } catch {
+      // Found a moment ago: gone again, which the check will see.
     }
   }
   return [...topMakefiles(ctx), ...out];
