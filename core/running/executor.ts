@@ -29,6 +29,8 @@ import { commandFingerprint } from '../state/command-fingerprint.js';
 import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
+import { PREFETCH_MIN_FILES, StatPrefetch } from '../state/stat-prefetch.js';
+import { absoluteFast } from '../canonical-fast.js';
 import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
 import { TempOutputs, tempBase } from './temp-outputs.js';
@@ -134,15 +136,17 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     throw e;
   }
   let run: Run | undefined;
+  let prefetch: StatPrefetch | undefined;
   try {
     // Tools a killed run left behind would go on writing while this one decides: stop them first.
     const reaped = await reapOrphans(stateDir);
     if (reaped > 0 && opts.verbosity === 'verbose') progress.note(`kpipe: stopped ${reaped} process group(s) a killed run left running`);
+    prefetch = prefetchStats(graph.steps, objtree);
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const runner = opts.runner ?? defaultRunner(new ProcessNotes(stateDir));
-    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir);
+    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, prefetch);
     run.removeLeftoversOfKilledRuns();
     const own = await run.execute();
     runner.close?.();
@@ -158,8 +162,22 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     if (!unwritable) throw e;
     return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
   } finally {
+    prefetch?.drop();
     lock.release();
   }
+}
+
+/** Every file a large plan declares, statted on another thread while the state loads (stat-prefetch.ts). */
+function prefetchStats(steps: readonly Step[], objtree: string): StatPrefetch | undefined {
+  const seen = new Set<string>();
+  for (const s of steps) {
+    for (const p of s.inputs) seen.add(p);
+    for (const p of s.outputs) seen.add(p);
+  }
+  // KPIPE_PREFETCH=0: every stat on the main thread (to compare, or where threads are scarce).
+  if (seen.size < PREFETCH_MIN_FILES || process.env.KPIPE_PREFETCH === '0') return undefined;
+  const canonicals = [...seen];
+  return new StatPrefetch(canonicals, canonicals.map((p) => absoluteFast(p, objtree)));
 }
 
 function exitCodeFor(signal: AbortSignal | undefined): number {
@@ -217,6 +235,8 @@ class Run {
     /** The whole plan's steps (the graph may be a target's part of it). */
     private readonly planned: readonly Step[] = graph.steps,
     private readonly stateDir: string = objtree,
+    /** Stats taken at the start on another thread; dropped before anything runs. */
+    private readonly prefetch?: StatPrefetch,
   ) {
     this.steps = graph.steps;
     this.n = this.steps.length;
@@ -224,7 +244,7 @@ class Run {
     this.reasons = new Array(this.n);
     this.outcomes = new Array(this.n);
     this.durations = new Float64Array(this.n);
-    this.probe = new FileProbe(objtree, store);
+    this.probe = new FileProbe(objtree, store, prefetch);
     this.commandOptions = { ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) };
     this.identityContext = runContext(this.commandOptions);
     this.runner = opts.runner ?? defaultRunner();
@@ -242,7 +262,9 @@ class Run {
 
   /** A run killed with -9 left temporaries and scratch files behind; its journal says which. */
   removeLeftoversOfKilledRuns(): void {
-    for (const pending of this.store.pendingSteps()) {
+    const leftovers = this.store.pendingSteps();
+    if (leftovers.length > 0) this.prefetch?.drop();
+    for (const pending of leftovers) {
       for (const f of pending.files) fs.rmSync(absolutePath(f, this.objtree), { force: true });
       this.store.endStep(pending.id, pending.tag);
     }
@@ -306,6 +328,8 @@ class Run {
 
   private startStep(i: number): void {
     this.running++;
+    // What it writes is not what the prefetch saw: every stat from now on is taken when asked.
+    this.prefetch?.drop();
     // Its commands may change what kbuild's inputs look like: take their stat again from now on.
     this.kbuildCtx?.seen?.clear();
     const step = this.steps[i]!;
