@@ -29,8 +29,8 @@ import { commandFingerprint } from '../state/command-fingerprint.js';
 import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
-import { PREFETCH_MIN_FILES, StatPrefetch } from '../state/stat-prefetch.js';
-import { absoluteFast } from '../canonical-fast.js';
+import type { StatPrefetch } from '../state/stat-prefetch.js';
+import { prefetchStats } from '../state/stat-prefetch.js';
 import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
 import { TempOutputs, tempBase } from './temp-outputs.js';
@@ -165,19 +165,6 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     prefetch?.drop();
     lock.release();
   }
-}
-
-/** Every file a large plan declares, statted on another thread while the state loads (stat-prefetch.ts). */
-function prefetchStats(steps: readonly Step[], objtree: string): StatPrefetch | undefined {
-  const seen = new Set<string>();
-  for (const s of steps) {
-    for (const p of s.inputs) seen.add(p);
-    for (const p of s.outputs) seen.add(p);
-  }
-  // KPIPE_PREFETCH=0: every stat on the main thread (to compare, or where threads are scarce).
-  if (seen.size < PREFETCH_MIN_FILES || process.env.KPIPE_PREFETCH === '0') return undefined;
-  const canonicals = [...seen];
-  return new StatPrefetch(canonicals, canonicals.map((p) => absoluteFast(p, objtree)));
 }
 
 function exitCodeFor(signal: AbortSignal | undefined): number {

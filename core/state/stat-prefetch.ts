@@ -12,6 +12,8 @@
 // as without it.
 import { Worker } from 'node:worker_threads';
 import type { FileStat } from './file-state.js';
+import type { Step } from '../planning/step.js';
+import { absoluteFast } from '../canonical-fast.js';
 
 /** Below this many files the worker's start (~30 ms of its own thread) is not worth it. */
 export const PREFETCH_MIN_FILES = 2000;
@@ -21,17 +23,31 @@ export const NOT_YET = 0;
 export const IS_FILE = 1;
 export const NO_FILE = 2;
 
+/**
+ * Every file `steps` declare, statted on another thread while the state loads; undefined for a plan
+ * too small to gain from it, or with KPIPE_PREFETCH=0 (every stat on the main thread: to compare, or
+ * where threads are scarce).
+ */
+export function prefetchStats(steps: readonly Step[], objtree: string, env: NodeJS.ProcessEnv = process.env): StatPrefetch | undefined {
+  const seen = new Set<string>();
+  for (const s of steps) {
+    for (const p of s.inputs) seen.add(p);
+    for (const p of s.outputs) seen.add(p);
+  }
+  if (seen.size < PREFETCH_MIN_FILES || env.KPIPE_PREFETCH === '0') return undefined;
+  return new StatPrefetch([...seen], objtree);
+}
+
 export class StatPrefetch {
   private readonly index = new Map<string, number>();
   private readonly state: Int32Array;
   private readonly numbers: BigInt64Array;
   private worker: Worker | undefined;
-  /** Stats taken from the worker, for tests and `-v`. */
-  used = 0;
 
-  /** Starts statting `absolutes` (one per key of `canonicals`, same order) on a worker thread. */
-  constructor(canonicals: readonly string[], absolutes: readonly string[]) {
+  /** Starts statting `canonicals` (paths of the output tree `objtree`), in this order, on a worker thread. */
+  constructor(canonicals: readonly string[], objtree: string) {
     for (let i = 0; i < canonicals.length; i++) this.index.set(canonicals[i]!, i);
+    const absolutes = canonicals.map((p) => absoluteFast(p, objtree));
     this.state = new Int32Array(new SharedArrayBuffer(4 * absolutes.length));
     this.numbers = new BigInt64Array(new SharedArrayBuffer(8 * 3 * absolutes.length));
     this.worker = new Worker(new URL('./stat-prefetch-worker.js', import.meta.url), {
@@ -55,7 +71,6 @@ export class StatPrefetch {
     if (i === undefined) return undefined;
     const s = Atomics.load(this.state, i);
     if (s === NOT_YET) return undefined;
-    this.used++;
     if (s === NO_FILE) return null;
     return { size: Number(this.numbers[3 * i]!), mtimeNs: this.numbers[3 * i + 1]!, ino: this.numbers[3 * i + 2]! };
   }
@@ -65,9 +80,5 @@ export class StatPrefetch {
     const w = this.worker;
     this.worker = undefined;
     if (w) void w.terminate().catch(() => undefined);
-  }
-
-  get active(): boolean {
-    return this.worker !== undefined;
   }
 }

@@ -22,7 +22,7 @@ async function settled(prefetch: StatPrefetch, p: string): Promise<void> {
 test('the worker publishes what stat says: a file, no file, and nothing for a path not asked', async () => {
   t.write('a.src', 'alpha');
   const names = ['a.src', 'missing.src'];
-  const prefetch = new StatPrefetch(names, names.map((n) => path.join(t.dir, n)));
+  const prefetch = new StatPrefetch(names, t.dir);
   await settled(prefetch, 'missing.src');
   await settled(prefetch, 'a.src');
   assert.equal(prefetch.take('a.src'), statFile(path.join(t.dir, 'a.src')));
