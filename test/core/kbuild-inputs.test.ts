@@ -131,6 +131,10 @@ test('the environment, the tools, localversion files and git state count; shell-
   assert.equal(check(t, { ...t.ctx, env: { ...t.ctx.env, KCFLAGS: '-O2' } }), { current: false, changed: 'KCFLAGS changed in the environment' });
   assert.equal(check(t, { ...t.ctx, env: { ...t.ctx.env, ARCH: undefined } }), { current: false, changed: 'ARCH changed in the environment' });
   assert.ok(check(t, { ...t.ctx, env: { ...t.ctx.env, OLDPWD: '/elsewhere', SHLVL: '3' } }).current, 'OLDPWD and SHLVL are no business of kbuild');
+  // Another terminal: an editor's (a per-window IPC socket), tmux's, a desktop session's.
+  const terminal = { VSCODE_GIT_IPC_HANDLE: '/run/user/0/vscode-git-1.sock', TERM_PROGRAM: 'vscode', COLORTERM: 'truecolor', TMUX_PANE: '%3', XDG_SESSION_ID: '7', GPG_TTY: '/dev/pts/4', INVOCATION_ID: 'f00' };
+  assert.ok(check(t, { ...t.ctx, env: { ...t.ctx.env, ...terminal } }).current, "a new terminal's session variables are no business of kbuild");
+  assert.equal(check(t, { ...t.ctx, env: { ...t.ctx.env, TERMS: 'x' } }), { current: false, changed: 'TERMS changed in the environment' }, 'only the families listed, not a name that starts alike');
   edit(path.join(t.src, 'localversion-test'), '-x\n');
   assert.equal(check(t), { current: false, changed: 'a localversion file came or went' });
   fs.rmSync(path.join(t.src, 'localversion-test'));

@@ -134,6 +134,10 @@ test("a no-op whole build asks make nothing; a touched Makefile or another KCFLA
   assert.equal(ranAny(), [], 'no step ran, make included');
   const compile = lastRun().find((s) => s.stage === 'compile')!;
   assert.match(compile.why ?? '', /^up to date: kbuild's \d+ inputs, its environment and tools are as after its last run$/);
+  // Another terminal of the same user (an editor's, a tmux pane): its session variables are not kbuild's.
+  const terminal = { VSCODE_GIT_IPC_HANDLE: '/run/user/0/vscode-git-2.sock', TERM_PROGRAM: 'vscode', COLORTERM: 'truecolor', TMUX_PANE: '%7', XDG_SESSION_ID: '9', GPG_TTY: '/dev/pts/9' };
+  assert.equal(quietLines(run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2'], { env: { ...plainEnv(), ...terminal }, stdio: ['ignore', 'pipe', 'pipe'] })), []);
+  assert.equal(ranAny(), [], 'another terminal: no step ran, make included');
   // What make would see: flags from the environment, a Makefile of a directory it builds in.
   const why = run([process.execPath, KPIPE, 'explain', '-C', tree.out, '--why'], { env: { ...plainEnv(), KCFLAGS: '-O2' }, stdio: ['ignore', 'pipe', 'pipe'] });
   assert.match(why, /^ {2}MAKE {4}vmlinux_o modpost .*why: delegated to kbuild, which decides \(KCFLAGS changed in the environment\)$/m);
