@@ -53,6 +53,8 @@ export interface StepSpec {
   onRequest?: boolean;
   /** Kept by `kpipe clean` unless `--compile`: what kbuild's compile phase makes (see Step.compilePhase). */
   compilePhase?: boolean;
+  /** Its outputs usually come out as they were: its dependents start while it runs (see Step.likelyUnchanged). */
+  likelyUnchanged?: string;
 }
 
 /** Files published under well-known names so that plugins meet at artifacts, not at each other. */

@@ -23,6 +23,13 @@ export class IndexHeap {
     a[i] = x;
   }
 
+  /** Keeps only the items `keep` accepts. */
+  retain(keep: (x: number) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const x of kept) this.push(x);
+  }
+
   pop(): number {
     const a = this.items;
     const top = a[0]!;

@@ -147,6 +147,7 @@ export function createPlan(input: PlanInput): { plan: Plan; diagnostics: Diagnos
         if (spec.replan) step.replan = true;
         if (spec.onRequest) step.onRequest = true;
         if (spec.compilePhase) step.compilePhase = true;
+        if (spec.likelyUnchanged) step.likelyUnchanged = spec.likelyUnchanged;
         steps.push(step);
         (this.steps as Step[]).push(step);
         return step;

@@ -153,6 +153,12 @@ export interface Step {
    * `--compile`. Steps with `replan` (the compile phase itself) are kept the same way.
    */
   compilePhase?: boolean;
+  /**
+   * Most runs leave this step's outputs byte for byte as they were (pahole's BTF after an edit that
+   * changes no type): while it runs, the steps after it start on the outputs of its last run, and run
+   * again if it writes others (core/running/speculation.ts). The text says why, for `kpipe explain`.
+   */
+  likelyUnchanged?: string;
 }
 
 export function quietLine(label: QuietLabel): string {

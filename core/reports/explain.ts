@@ -71,7 +71,9 @@ export function explainText(session: Session, opts: ExplainOptions): string {
       const onRequest = i === first && step.onRequest ? `only on request: kpipe run ${step.stage}` : undefined;
       // Every quiet line gets its reason; a later command of a step runs exactly when its first does.
       const because = !why || !command.label ? undefined : command.label === own ? `why: ${why}` : `why: with ${own.tag} ${own.target}: ${why}`;
-      const notes = [command.plugin, command.note, onRequest, because].filter(Boolean).join('; ');
+      // What follows it starts while it runs (the executor's prediction): say so where the step is.
+      const early = i === first ? step.likelyUnchanged : undefined;
+      const notes = [command.plugin, command.note, onRequest, early, because].filter(Boolean).join('; ');
       out.push(`${line.padEnd(44)} ${notes}`);
       if (opts.verbose) out.push(`      ${renderAction(command)}`);
     });
@@ -120,6 +122,7 @@ export function explainJson(session: Session, opts: ExplainOptions): string {
       scratch: s.scratch ?? [],
       delegated: s.delegated === true,
       onRequest: s.onRequest === true,
+      likelyUnchanged: s.likelyUnchanged ?? null,
       why: opts.why?.get(s.id) ?? null,
       commands: s.commands.map((c) => ({
         label: c.label ? quietLine(c.label).trim() : null,

@@ -3,7 +3,9 @@
 // never spawns a process itself (a CommandRunner does). Its own job is the order, the temporaries and
 // the bookkeeping:
 //   - a step is decided only once all its dependencies are done, so it sees their final outputs, and
-//     a dependency that rewrote identical bytes leaves it up to date (early cutoff);
+//     a dependency that rewrote identical bytes leaves it up to date (early cutoff); the exception is
+//     a step whose outputs usually come out the same (Step.likelyUnchanged): its dependents start on
+//     its last outputs while it runs, and are decided again if it writes others (./speculation.ts);
 //   - ready steps that must run wait for a slot (`-j`), the one with the longest remaining chain first;
 //   - outputs are written under temporary names and renamed into place after the step's last command;
 //     only then is the step's record appended to the journal;
@@ -53,6 +55,7 @@ import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs } from '../stat
 import type { NarrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCommands, narrowMissed, narrowStamps } from './kbuild-narrow-run.js';
+import { Speculation } from './speculation.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -93,6 +96,11 @@ export interface RunOptions {
   kbuildExtmod?: string;
   /** The first part of the same `kpipe run` (the compile stage): last-run.json tells both as one. */
   earlier?: RunLog;
+  /**
+   * Start the dependents of a Step.likelyUnchanged step while it runs (default: with -j2 or more,
+   * unless KPIPE_SPECULATE=0).
+   */
+  speculate?: boolean;
 }
 
 export interface RunResult {
@@ -172,7 +180,7 @@ function exitCodeFor(signal: AbortSignal | undefined): number {
 }
 
 /** The outcome of running one step. */
-type StepEnd = { kind: 'ok'; unchanged: boolean } | { kind: 'failed'; diagnostic: Diagnostic } | { kind: 'interrupted' };
+type StepEnd = { kind: 'ok'; unchanged: boolean } | { kind: 'failed'; diagnostic: Diagnostic } | { kind: 'interrupted' } | { kind: 'stale' };
 
 /**
  * One execution of a graph. A step is waiting (`remaining` dependencies > 0), then ready (decided at
@@ -183,12 +191,19 @@ class Run {
   private readonly steps: readonly Step[];
   private readonly n: number;
   private readonly remaining: Int32Array;
+  /** 1 once a step's dependents were told it is done (at its end, or at its start when predicted). */
+  private readonly released: Uint8Array;
+  private readonly isRunning: Uint8Array;
+  /** Present when some step is likelyUnchanged and there is a second slot to start its dependents in. */
+  private readonly speculation: Speculation | undefined;
+  /** Failures of steps begun on a prediction still open: real only if the prediction holds. */
+  private readonly heldFailures = new Map<number, Diagnostic>();
   private readonly reasons: (Reason | undefined)[];
   private readonly outcomes: (Outcome | undefined)[];
   private readonly durations: Float64Array;
   /** Longest remaining chain per step, computed when the first step must run (a no-op never does). */
   private priorityCache: number[] | undefined;
-  private readonly ready: number[] = [];
+  private ready: number[] = [];
   private readonly queue: IndexHeap;
   private readonly probe: FileProbe;
   private readonly runner: CommandRunner;
@@ -228,6 +243,10 @@ class Run {
     this.steps = graph.steps;
     this.n = this.steps.length;
     this.remaining = new Int32Array(this.n);
+    this.released = new Uint8Array(this.n);
+    this.isRunning = new Uint8Array(this.n);
+    const speculate = opts.speculate ?? process.env.KPIPE_SPECULATE !== '0';
+    this.speculation = speculate && opts.jobs > 1 && this.steps.some((s) => s.likelyUnchanged) ? new Speculation(graph) : undefined;
     this.reasons = new Array(this.n);
     this.outcomes = new Array(this.n);
     this.durations = new Float64Array(this.n);
@@ -285,8 +304,16 @@ class Run {
    * fills free slots from the queue. Re-entered whenever a step ends.
    */
   private pump(): void {
-    while (!this.stopping && this.ready.length > 0) this.decideStep(this.ready.pop()!);
-    while (!this.stopping && this.running < Math.max(1, this.opts.jobs) && this.queue.size > 0) this.startStep(this.queue.pop());
+    const spec = this.speculation;
+    if (spec?.restartPending && this.running === 0 && !this.stopping) this.decideAgain(spec.takeRestart());
+    // A failed prediction: nothing is decided or started until what runs on it has ended.
+    while (!this.stopping && !spec?.restartPending) {
+      while (!this.stopping && this.ready.length > 0) this.decideStep(this.ready.pop()!);
+      if (this.stopping || this.running >= Math.max(1, this.opts.jobs) || this.queue.size === 0) break;
+      const i = this.queue.pop();
+      if (spec?.isSpeculative(i) && writesInPlace(this.steps[i]!)) spec.defer(i);
+      else this.startStep(i);
+    }
     if (this.running === 0 && (this.stopping || (this.ready.length === 0 && this.queue.size === 0))) {
       const settle = this.settle;
       this.settle = undefined;
@@ -315,6 +342,7 @@ class Run {
 
   private startStep(i: number): void {
     this.running++;
+    this.isRunning[i] = 1;
     // What it writes is not what the prefetch saw: every stat from now on is taken when asked.
     this.prefetch?.drop();
     // Its commands may change what kbuild's inputs look like: take their stat again from now on.
@@ -322,7 +350,8 @@ class Run {
     const step = this.steps[i]!;
     this.progress.stepStarted(step);
     const t0 = performance.now();
-    this.runStep(step)
+    const predicted = this.predict(i);
+    this.runStep(step, i)
       .catch((e: unknown): StepEnd => ({
         kind: 'failed',
         diagnostic: error('step-failed', `${labelText(step)} failed (step ${step.id}, stage ${step.stage}, plugin ${step.plugin}): ${(e as Error).message}`, {
@@ -331,13 +360,20 @@ class Run {
       }))
       .then((end) => {
         this.running--;
+        this.isRunning[i] = 0;
+        if (predicted) end = this.settlePrediction(i, end);
         // ... and what they wrote since the start.
         this.kbuildCtx?.seen?.clear();
         this.durations[i] = performance.now() - t0;
         if (end.kind === 'ok' && !end.unchanged) this.announceDelegated(step);
         if (end.kind === 'ok') this.complete(i, end.unchanged ? 'built-unchanged' : 'built');
+        else if (end.kind === 'failed' && this.speculation?.isSpeculative(i)) this.heldFailures.set(i, end.diagnostic);
         else if (end.kind === 'failed') this.fail(i, end.diagnostic);
-        else {
+        else if (end.kind === 'stale') {
+          // Dropped, as if interrupted; decided again once nothing runs.
+          this.outcomes[i] = 'interrupted';
+          this.progress.stepDone(step);
+        } else {
           this.outcomes[i] = 'interrupted';
           this.progress.stepDone(step);
         }
@@ -354,7 +390,84 @@ class Run {
   private complete(i: number, outcome: Outcome): void {
     this.outcomes[i] = outcome;
     this.progress.stepDone(this.steps[i]!);
+    this.release(i);
+  }
+
+  private release(i: number): void {
+    if (this.released[i]) return;
+    this.released[i] = 1;
     for (const d of this.graph.dependents[i]!) if (--this.remaining[d]! === 0) this.ready.push(d);
+  }
+
+  /**
+   * A likelyUnchanged step starting: when its outputs on disk are what its last run wrote, under the
+   * same command, its dependents are released now, to run on those outputs (./speculation.ts).
+   */
+  private predict(i: number): boolean {
+    const step = this.steps[i]!;
+    if (!this.speculation || !step.likelyUnchanged || writesInPlace(step)) return false;
+    const previous = this.store.step(step.id);
+    if (!previous || previous.command !== this.identity(step) || previous.outputs.length !== 2 * step.outputs.length) return false;
+    for (let k = 0; k < previous.outputs.length; k += 2) if (this.probe.hash(previous.outputs[k]!) !== previous.outputs[k + 1]) return false;
+    this.speculation.predict(i);
+    if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${labelText(step)}: the steps after it start on its last outputs while it runs (${step.likelyUnchanged})`);
+    this.release(i);
+    return true;
+  }
+
+  /**
+   * The predicted step ended. The same outputs: what started on them stands, and what waited may
+   * start. Others, or none: what runs on the old ones is stale, and everything downstream is decided
+   * again once nothing runs (a failure also takes back the release).
+   */
+  private settlePrediction(i: number, end: StepEnd): StepEnd {
+    const spec = this.speculation!;
+    if (end.kind === 'ok' && end.unchanged) {
+      for (const d of spec.confirm(i)) this.queue.push(d);
+      for (const [d, diagnostic] of this.heldFailures) {
+        if (spec.isSpeculative(d)) continue;
+        this.heldFailures.delete(d);
+        this.fail(d, diagnostic);
+      }
+      return end;
+    }
+    // (Different outputs were refuted in runStep, the moment they were renamed into place.)
+    if (spec.isPredicted(i)) this.refute(i);
+    this.released[i] = 0;
+    return end;
+  }
+
+  /**
+   * Called the moment a step's outputs are in place, before anything else may end: when it was
+   * predicted and wrote others, whatever still runs on the old ones is stale from here on.
+   */
+  private refuteIfChanged(i: number, end: StepEnd): StepEnd {
+    if (this.speculation?.isPredicted(i) && !(end.kind === 'ok' && end.unchanged)) this.refute(i);
+    return end;
+  }
+
+  private refute(i: number): void {
+    const count = this.speculation!.refute(i, (c) => this.isRunning[c] === 1);
+    if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${labelText(this.steps[i]!)} came out different: the ${count} steps after it are decided again`);
+  }
+
+  /** After a failed prediction, with nothing running: the steps downstream wait and are decided anew. */
+  private decideAgain(again: Set<number>): void {
+    let counted = 0;
+    for (const c of again) {
+      if (this.outcomes[c] !== undefined) counted++;
+      this.outcomes[c] = undefined;
+      this.reasons[c] = undefined;
+      this.released[c] = 0;
+      this.heldFailures.delete(c);
+    }
+    this.progress.stepsAgain(counted);
+    this.ready = this.ready.filter((c) => !again.has(c));
+    this.queue.retain((c) => !again.has(c));
+    for (const c of [...again].sort((a, b) => a - b)) {
+      this.remaining[c] = this.graph.deps[c]!.filter((d) => this.released[d] === 0).length;
+      if (this.remaining[c] === 0) this.ready.push(c);
+    }
   }
 
   private fail(i: number, diagnostic: Diagnostic): void {
@@ -371,7 +484,7 @@ class Run {
   }
 
   /** Runs the commands of a step that must run, on temporaries, and puts the outputs in place. */
-  private async runStep(step: Step): Promise<StepEnd> {
+  private async runStep(step: Step, index: number): Promise<StepEnd> {
     const t0 = performance.now();
     // What the step reads, as it is now that its dependencies are done: this is what the record keeps.
     const inputs: string[] = [];
@@ -407,7 +520,8 @@ class Run {
       if (query) {
         const hit = await this.opts.cache!.restore(query, (o) => restoreTemps!.tempAbsolute(o), this.abort.signal);
         if (this.interrupted) return (end = { kind: 'interrupted' });
-        if (hit) return (end = this.putRestored(step, restoreTemps!, inputs, previous, performance.now() - t0, hit));
+        if (hit && this.speculation?.isStale(index)) return (end = { kind: 'stale' });
+        if (hit) return (end = this.refuteIfChanged(index, this.putRestored(step, restoreTemps!, inputs, previous, performance.now() - t0, hit)));
       }
       const narrow = step.kbuildNarrow ? this.narrowPlan(step) : undefined;
       let done = false;
@@ -434,7 +548,9 @@ class Run {
         if (end.kind === 'ok' && step.kbuildInputs) this.keepKbuildInputs(step, startedMs);
         return end;
       }
-      end = this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0);
+      // Begun on a predicted step's old outputs, which it has since replaced: it may have read either.
+      if (this.speculation?.isStale(index)) return (end = { kind: 'stale' });
+      end = this.refuteIfChanged(index, this.putInPlace(step, temps!, inPlace, inputs, previous, performance.now() - t0));
       // Stored under kbuild's records as the run left them: they describe the outputs stored.
       const storeAs = cacheable && inPlace.length > 0 ? this.cacheQueryFor(step, inputs, inPlace) : query;
       if (storeAs && end.kind === 'ok') await this.storeInCache(step, storeAs);
@@ -777,6 +893,14 @@ class Run {
       steps: entries,
     };
   }
+}
+
+/**
+ * kbuild's own commands write in place with their own records, and a step without outputs acts on
+ * the tree itself (a check, make's mtimes): they never run on a prediction, nor are predicted.
+ */
+function writesInPlace(step: Step): boolean {
+  return step.delegated === true || step.replan === true || step.outputs.length === 0 || kbuildWrittenOutputs(step).length > 0;
 }
 
 function labelText(step: Step): string {

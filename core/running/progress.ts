@@ -19,6 +19,8 @@ export interface Progress {
   stepStarted(step: Step): void;
   /** Counted for `[done/total]` whether the step ran or was up to date. */
   stepDone(step: Step): void;
+  /** Steps counted done are to be decided again (a failed prediction, core/running/speculation.ts). */
+  stepsAgain(count: number): void;
   /** A line that is not about one step (waiting for a lock, ...). */
   note(text: string): void;
   finish(summary: string, ok: boolean): void;
@@ -65,6 +67,7 @@ export class LineProgress implements Progress {
   }
   stepStarted(): void {}
   stepDone(): void {}
+  stepsAgain(): void {}
   note(text: string): void {
     if (this.verbosity !== 'quiet') this.out.write(ensureNewline(text));
   }
@@ -104,6 +107,9 @@ export class SpinnerProgress implements Progress {
     this.done++;
     this.running.delete(step);
     this.update(false);
+  }
+  stepsAgain(count: number): void {
+    this.done = Math.max(0, this.done - count);
   }
   note(text: string): void {
     this.out.write(ensureNewline(text));
