@@ -369,11 +369,8 @@ class Run {
         if (end.kind === 'ok') this.complete(i, end.unchanged ? 'built-unchanged' : 'built');
         else if (end.kind === 'failed' && this.speculation?.isSpeculative(i)) this.heldFailures.set(i, end.diagnostic);
         else if (end.kind === 'failed') this.fail(i, end.diagnostic);
-        else if (end.kind === 'stale') {
-          // Dropped, as if interrupted; decided again once nothing runs.
-          this.outcomes[i] = 'interrupted';
-          this.progress.stepDone(step);
-        } else {
+        else {
+          // Interrupted, or stale (dropped: decided again once nothing runs).
           this.outcomes[i] = 'interrupted';
           this.progress.stepDone(step);
         }
@@ -431,9 +428,10 @@ class Run {
       }
       return end;
     }
-    // (Different outputs were refuted in runStep, the moment they were renamed into place.)
+    // Other outputs were refuted in runStep, the moment they were renamed into place; a failure (or
+    // an interruption) is refuted here, and takes back the release: its dependents wait for it again.
     if (spec.isPredicted(i)) this.refute(i);
-    this.released[i] = 0;
+    if (end.kind !== 'ok') this.released[i] = 0;
     return end;
   }
 

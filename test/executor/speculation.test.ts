@@ -125,6 +125,17 @@ test('a failure of a step begun early is reported when P comes out the same', as
   assert.is(r.outcome.D, 'failed');
 });
 
+test('P fails: the run fails with its error, its old output stays, and (keep going) nothing after it is left as done', async () => {
+  const steps = plan('grep -v bad a.src');
+  const r = await editAndRun(steps, ['a1\n', 'bad\n'], ['b1\n', 'b2\n'], { keepGoing: true });
+  assert.is(r.status, 'failed');
+  assert.is(t.read('p.log'), 'early\n', 'D had started on the old p.out');
+  assert.is(r.outcome.P, 'failed');
+  assert.not.ok(r.outcome.D === 'built' || r.outcome.D === 'up-to-date', `D: ${r.outcome.D}`);
+  assert.is(t.read('p.out'), 'a1\n');
+  assert.ok(journalOfD(['a1\n', 'b1\n', 'b2\n']).consistent);
+});
+
 test('a step without outputs (a check) downstream waits for P', async () => {
   const check = step('C', ['d.out'], [], [cmd('CHECK', 'd.out', exec(['sh', '-c', 'test -e p.ended']))]);
   const steps = plan("tr -d x < a.src; : > p.ended", 'cat p.out b.src', [check]);
