@@ -14,6 +14,7 @@ const KPIPE = path.join(PACKAGE_ROOT, 'bin', 'kpipe.js');
 let tree: KernelTree;
 let reference: string;
 let editedReference: string;
+let typeReference: string;
 
 
 
@@ -27,6 +28,7 @@ test.before(() => {
   tree = prepareTree('x86_64-reference');
   reference = kbuildReference(tree, 'clean');
   editedReference = kbuildReference(tree, 'panic-edit', () => withPanicEdit(tree, () => compilePhase(tree)));
+  typeReference = kbuildReference(tree, 'panic-type-edit', () => withPanicEdit(tree, () => compilePhase(tree), 'type'));
   restore(tree);
 });
 
@@ -54,6 +56,19 @@ test('after a string-literal edit, kpipe run (compile stage included): equal to 
   const moduleSteps = records.filter((s) => s.stage === 'modules' && own(s));
   assert.ok(moduleSteps.length >= 14, 'the 14 modules are in the plan');
   assert.equal(moduleSteps.filter((s) => s.ran).map((s) => s.id), []);
+});
+
+test("after an edit that adds a type, the BTF comes out different: what began on the old one runs again, and the outputs are kbuild's", () => {
+  // The links after the BTF start on the last run's BTF while pahole runs (core/running/speculation.ts);
+  // here pahole's differs, so they, and the modules' BTF, are decided again on the new one.
+  const output = withPanicEdit(tree, () => run([process.execPath, KPIPE, 'run', '-C', tree.out, '-j2', '-v'], { stdio: ['ignore', 'pipe', 'pipe'] }), 'type');
+  assert.match(output, /kpipe: BTF \.tmp_vmlinux1\.btf\.o: the steps after it start on its last outputs while it runs/);
+  assert.match(output, /kpipe: BTF \.tmp_vmlinux1\.btf\.o came out different: the \d+ steps after it are decided again/);
+  assert.equal(differences(typeReference, tree.out), []);
+  const moduleBtf = lastRun().filter((s) => s.stage === 'modules' && own(s) && s.ran && /BTF \[M\]|LD \[M\]/.test(s.label ?? ''));
+  assert.ok(moduleBtf.length >= 14, `the modules' BTF, on the new base: ${moduleBtf.length}`);
+  kpipeRun();
+  assert.equal(lastRun().filter((s) => s.ran && own(s)).map((s) => `${s.id}: ${s.why}`), [], 'then nothing');
 });
 
 test.run();

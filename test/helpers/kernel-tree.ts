@@ -187,12 +187,15 @@ export function compilePhase(tree: KernelTree, environment: NodeJS.ProcessEnv = 
 const PANIC_C = 'kernel/panic.c';
 const LITERAL = '"Kernel panic - not syncing: %s\\n"';
 const EDITED = '"Kernel panic - not syncing (kpipe e2e): %s\\n"';
+/** An edit that changes vmlinux's BTF: a new type, and a function that uses it (prototype first, for -Wmissing-prototypes). */
+const NEW_TYPE = '\nstruct kpipe_e2e_probe { int kpipe_e2e_field; };\nint kpipe_e2e_probe_read(struct kpipe_e2e_probe *p);\nint kpipe_e2e_probe_read(struct kpipe_e2e_probe *p) { return p->kpipe_e2e_field; }\n';
 
 /**
  * Runs `fn` with one string literal of kernel/panic.c changed (DESIGN.md's early-cutoff experiment),
- * then restores the file and its mtime, so the shared source and the cached trees stay as they were.
+ * or with a new type and function appended (`'type'`: vmlinux's BTF changes), then restores the file
+ * and its mtime, so the shared source and the cached trees stay as they were.
  */
-export function withPanicEdit<T>(tree: KernelTree, fn: () => T): T {
+export function withPanicEdit<T>(tree: KernelTree, fn: () => T, edit: 'string' | 'type' = 'string'): T {
   const file = path.join(tree.src, PANIC_C);
   const backup = path.join(tree.dir, 'panic.c.orig');
   if (fs.existsSync(backup)) restorePanic(file, backup); // an earlier run died mid-edit
@@ -202,7 +205,7 @@ export function withPanicEdit<T>(tree: KernelTree, fn: () => T): T {
   fs.writeFileSync(backup, original);
   fs.utimesSync(backup, stat.atime, stat.mtime);
   try {
-    fs.writeFileSync(file, original.replace(LITERAL, EDITED));
+    fs.writeFileSync(file, edit === 'string' ? original.replace(LITERAL, EDITED) : original + NEW_TYPE);
     return fn();
   } finally {
     restorePanic(file, backup);
