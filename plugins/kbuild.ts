@@ -1,6 +1,7 @@
 // Small helpers every built-in plugin uses to speak kbuild: quiet labels, exec commands, and
 // delegating a compile to kbuild itself.
 import fs from 'node:fs';
+import os from 'node:os';
 import { modulesOrderObjects } from '../core/state/kbuild-record.js';
 import type { Command, PluginContext } from '../core/plugin-api.js';
 
@@ -32,6 +33,14 @@ export function kbuildMake(ctx: PluginContext, tag: string, label: string, makef
   // -v names the environment rather than printing its 150-odd variables (issue 16, point 7).
   const envName = `kbuild's exported environment (${Object.keys(env ?? {}).length} variables from make run-command, kept in .kpipe/toolchain.json)`;
   return exec(ctx.name, tag, label, argv, env ? { env, envName, note: 'delegated to kbuild' } : { note: 'delegated to kbuild' });
+}
+
+/** The `jobs` option every plugin that runs a make of its own declares (MAKE_JOBS_OPTION). */
+export const MAKE_JOBS_OPTION = { description: "make's -j (default: the number of cores)" };
+
+/** make's -j for a plugin's delegated make: its `jobs` option, else the number of cores. */
+export function makeJobs(ctx: PluginContext): number {
+  return typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
 }
 
 /** Tools built in the output tree are run by path (`./scripts/kallsyms`), never looked up on PATH. */

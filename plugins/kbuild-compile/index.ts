@@ -3,16 +3,15 @@
 // .vmlinux.export.c and Module.symvers, and no vmlinux. With it, `kpipe run -C out` is a whole kernel
 // build: kbuild compiles, kpipe links. The plan reads what this step writes (modules.order, the thin
 // archive's members), so kpipe runs it first and plans again; `--skip compile` leaves it to you.
-import os from 'node:os';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 import { error, KpipeError } from '../../core/diagnostic.js';
-import { exec, extmodPrefix } from '../kbuild.js';
+import { exec, extmodPrefix, MAKE_JOBS_OPTION, makeJobs } from '../kbuild.js';
 
 export const kbuildCompilePlugin: KpipePlugin = {
   name: 'kbuild-compile',
   description: "kbuild's compile phase: make KBUILD_MODULES=1 vmlinux_o modpost",
   options: {
-    jobs: { description: "make's -j (default: the number of cores)" },
+    jobs: MAKE_JOBS_OPTION,
     ask_make: {
       description:
         '"always": run make on every kpipe run; default "when-inputs-change": not while every file kbuild\'s .cmd records, Makefiles and configuration name, its tools and the environment are as after its last success',
@@ -26,7 +25,7 @@ export const kbuildCompilePlugin: KpipePlugin = {
   },
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
-      const jobs = typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
+      const jobs = makeJobs(ctx);
       const askMake = ctx.options.ask_make ?? 'when-inputs-change';
       if (askMake !== 'always' && askMake !== 'when-inputs-change') {
         throw new KpipeError([error('bad-option', `${ctx.name}: ask_make is "always" or "when-inputs-change", not ${JSON.stringify(askMake)}`, { plugin: ctx.name })]);

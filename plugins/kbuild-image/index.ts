@@ -4,17 +4,16 @@
 // vmlinux on the way; and it waits for kbuild's record of vmlinux (.vmlinux.cmd), so that a later
 // `make bzImage` by hand takes the same vmlinux. Made on request only (`kpipe run bzImage`): a boot
 // image is not part of every link.
-import os from 'node:os';
 import type { KpipePlugin } from '../../core/plugin-api.js';
 import { ARTIFACTS } from '../../core/plugin-api.js';
-import { dotCmdFile, kbuildMake } from '../kbuild.js';
+import { dotCmdFile, kbuildMake, MAKE_JOBS_OPTION, makeJobs } from '../kbuild.js';
 
 export const kbuildImagePlugin: KpipePlugin = {
   name: 'kbuild-image',
   description: "the arch's boot image from kpipe's vmlinux, delegated to kbuild (x86: arch/x86/boot/bzImage)",
   options: {
     image: { description: 'the image kbuild makes, relative to the tree (KBUILD_IMAGE)', default: 'arch/$(SRCARCH)/boot/bzImage' },
-    jobs: { description: "make's -j (default: the number of cores)" },
+    jobs: MAKE_JOBS_OPTION,
   },
   apply(hooks, ctx) {
     hooks.stage.for(ctx.stage).tap(ctx.name, (builder) => {
@@ -24,7 +23,7 @@ export const kbuildImagePlugin: KpipePlugin = {
       const image = option.replace('$(SRCARCH)', ctx.toolchain.kind === 'tree' ? ctx.toolchain.value('SRCARCH') : (ctx.kconfig.get('ARCH') ?? '$(SRCARCH)'));
       const bootDir = image.slice(0, image.lastIndexOf('/'));
       // The boot directory compiles its setup code and compresses vmlinux: worth make's jobs.
-      const jobs = typeof ctx.options.jobs === 'number' ? ctx.options.jobs : os.availableParallelism();
+      const jobs = makeJobs(ctx);
       builder.addStep(ctx.name, {
         commands: [kbuildMake(ctx, 'BUILD', image, ['$(srctree)/scripts/Makefile.build', `obj=${bootDir}`, `-j${jobs}`], [image])],
         inputs: [vmlinux.path, dotCmdFile(vmlinux.path)],

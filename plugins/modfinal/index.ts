@@ -6,13 +6,14 @@ import { ARTIFACTS, type KpipePlugin, type PluginContext } from '../../core/plug
 import { imageBuilder } from '../../core/planning/image-builder.js';
 import { error, KpipeError } from '../../core/diagnostic.js';
 import { missingInTree } from '../../core/planning/tree-kind.js';
-import { exec, extmodPrefix, kbuildMake, moduleLinkerScript, moduleObjects, moduleObjectsOf } from '../kbuild.js';
+import { exec, extmodPrefix, kbuildMake, MAKE_JOBS_OPTION, makeJobs, moduleLinkerScript, moduleObjects, moduleObjectsOf } from '../kbuild.js';
 
 export const modfinalPlugin: KpipePlugin = {
   name: 'modfinal',
   description: 'links each module of modules.order into its .ko',
   options: {
     common_object: { description: "link .module-common.o into every module (Makefile.modfinal from 6.11 or so; 6.1's has none)", default: true },
+    jobs: MAKE_JOBS_OPTION,
   },
   apply(hooks, ctx) {
     const common = ctx.options.common_object !== false;
@@ -40,7 +41,7 @@ export const modfinalPlugin: KpipePlugin = {
       const commonObject = common ? [`${extmodPrefix(ctx)}.module-common.o`] : [];
       builder.addStep(ctx.name, {
         id: `${ctx.stage}:mod.o`,
-        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o${common ? ', .module-common.o' : ''}`, ['$(srctree)/scripts/Makefile.modfinal'], [...modObjects, ...commonObject])],
+        commands: [kbuildMake(ctx, 'CC [M]', `${modObjects.length} .mod.o${common ? ', .module-common.o' : ''}`, ['$(srctree)/scripts/Makefile.modfinal', `-j${makeJobs(ctx)}`], [...modObjects, ...commonObject])],
         inputs: modules.map((m) => m.replace(/\.o$/, '.mod.c')),
         outputs: [...modObjects, ...commonObject],
         delegated: true,
