@@ -362,6 +362,8 @@ class Run {
         this.running--;
         this.isRunning[i] = 0;
         if (predicted) end = this.settlePrediction(i, end);
+        // Begun on outputs a failed prediction has since replaced: a failure on them is no failure.
+        if (end.kind === 'failed' && this.speculation?.isStale(i)) end = { kind: 'stale' };
         // ... and what they wrote since the start.
         this.kbuildCtx?.seen?.clear();
         this.durations[i] = performance.now() - t0;

@@ -118,6 +118,16 @@ test("a failure on the old p.out is not the run's when P comes out different", a
   assert.is(t.read('d.out'), 'a2 a3\nb2\n');
 });
 
+test('a failure that ends after P renamed other bytes over its input is dropped with the rest of the step', async () => {
+  // The first time (the first build aside), D fails only once P has replaced p.out: a stale step's end.
+  const body = 'if [ -e early.on ] && [ ! -e d.failed ]; then : > d.failed; i=0; while ! grep -q a2 p.out && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; exit 1; fi; cat p.out b.src';
+  const r = await editAndRun(plan('cat a.src', body), ['a1\n', 'a2\n'], ['b1\n', 'b2\n']);
+  assert.is(r.status, 'ok', r.output);
+  assert.ok(t.exists('d.failed'), 'D failed once, on the old p.out');
+  assert.is(r.dRuns, 2);
+  assert.is(t.read('d.out'), 'a2\nb2\n');
+});
+
 test('a failure of a step begun early is reported when P comes out the same', async () => {
   const r = await editAndRun(plan("tr -d x < a.src", 'grep -q b1 b.src || { echo "D: no b1" >&2; exit 1; }; cat p.out b.src'), ['abc\n', 'abxc\n'], ['b1\n', 'b2\n']);
   assert.is(r.status, 'failed');
