@@ -1,5 +1,6 @@
 // The plan for the shipped kbuild.pipeline and the shipped profiles: stage orderings, the merge of
 // temporary links, kbuild's step order, and the errors a plan can have.
+import os from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planFor, profileKconfig, kconfigOf } from '../helpers/plan.js';
@@ -88,6 +89,14 @@ test('module BTF is based on vmlinux BTF object, not on vmlinux (DESIGN.md secti
   assert.equal(ko.commands.filter((c) => c.plugin !== 'kbuild-cmd').map((c) => c.label?.tag ?? '...'), ['LD [M]', 'BTF [M]', '...']);
   const pahole = ko.commands[1]!.action;
   assert.ok(pahole.kind === 'exec' && pahole.inPlace === ko.outputs[0], 'pahole edits the temporary .ko in place');
+});
+
+test("the .mod.o make gets make's -j, as kbuild's modfinal runs under the top make's jobserver", () => {
+  const plan = planFor(profileKconfig('x86_64-reference'));
+  const modO = plan.steps.find((s) => s.id === 'modules:mod.o')!;
+  const make = modO.commands[0]!.action;
+  assert.ok(make.kind === 'exec' && make.argv.includes('-f'), 'a make of Makefile.modfinal');
+  assert.ok(make.kind === 'exec' && make.argv.includes(`-j${os.availableParallelism()}`), JSON.stringify(make));
 });
 
 test('MODULE_HASHES orders vmlinux after modules without a cycle, in all four combinations', () => {
