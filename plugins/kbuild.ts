@@ -35,7 +35,7 @@ export function kbuildMake(ctx: PluginContext, tag: string, label: string, makef
   return exec(ctx.name, tag, label, argv, env ? { env, envName, note: 'delegated to kbuild' } : { note: 'delegated to kbuild' });
 }
 
-/** The `jobs` option every plugin that runs a make of its own declares (MAKE_JOBS_OPTION). */
+/** The `jobs` option of every plugin that runs a make of its own (with makeJobs below). */
 export const MAKE_JOBS_OPTION = { description: "make's -j (default: the number of cores)" };
 
 /** make's -j for a plugin's delegated make: its `jobs` option, else the number of cores. */

@@ -28,7 +28,7 @@ import type { StepGraph } from '../planning/step-graph.js';
 import { criticalPathLengths, subgraphFor } from '../planning/step-graph.js';
 import type { IdentityOptions, Reason } from '../state/up-to-date.js';
 import { commandFingerprint } from '../state/command-fingerprint.js';
-import { decide, identityText, runContext, sha256 } from '../state/up-to-date.js';
+import { decide, identityText, outputsAsRecorded, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
 import type { StatPrefetch } from '../state/stat-prefetch.js';
@@ -405,9 +405,7 @@ class Run {
   private predict(i: number): boolean {
     const step = this.steps[i]!;
     if (!this.speculation || !step.likelyUnchanged || writesInPlace(step)) return false;
-    const previous = this.store.step(step.id);
-    if (!previous || previous.command !== this.identity(step) || previous.outputs.length !== 2 * step.outputs.length) return false;
-    for (let k = 0; k < previous.outputs.length; k += 2) if (this.probe.hash(previous.outputs[k]!) !== previous.outputs[k + 1]) return false;
+    if (!outputsAsRecorded(step, this.identity(step), this.store.step(step.id), this.probe)) return false;
     this.speculation.predict(i);
     if (this.opts.verbosity === 'verbose') this.progress.note(`kpipe: ${labelText(step)}: the steps after it start on its last outputs while it runs (${step.likelyUnchanged})`);
     this.release(i);

@@ -187,6 +187,15 @@ export function decide(
   return { kind: 'up-to-date' };
 }
 
+/**
+ * The step's outputs are, byte for byte, what its last run wrote under this command: the outputs the
+ * executor lets a likelyUnchanged step's dependents start on (core/running/speculation.ts).
+ */
+export function outputsAsRecorded(step: Step, identity: string, record: StepRecord | undefined, probe: FileProbe): boolean {
+  if (!record || record.command !== identity) return false;
+  return step.outputs.every((p, k) => probe.exists(p) && probe.hash(p) === recordedHash(record.outputs, p, k));
+}
+
 /** The hash a record holds for `p`; records usually list paths in the step's order, so try `k` first. */
 function recordedHash(flat: readonly string[], p: string, k: number): string | undefined {
   if (flat[2 * k] === p) return flat[2 * k + 1];
