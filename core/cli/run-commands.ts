@@ -29,6 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { readInvocation, writeInvocation } from '../loading/last-invocation.js';
 import { findDeadOutputs, removeDeadOutputs } from '../running/dead-outputs.js';
 import { acquireTreeLock } from '../running/lock.js';
+import type { HandOff } from '../running/kbuild-keeps.js';
 import type { Diagnostic } from '../diagnostic.js';
 
 function requireTree(session: Session, command: string): string {
@@ -126,18 +127,32 @@ async function runStages(first: Session, args: CliArgs, cache: StepCache | undef
   }
   if (replanStages.length > 0) {
     const outputs = first.stepGraph.steps.filter((s) => s.replan).flatMap((s) => s.outputs);
-    const { status, log } = await runOnce(first, args, outputs, cache);
-    if (status !== 0) return { status, last: first };
-    const second = await openSession(sessionOptions(args, replanStages));
-    // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
-    // "skipping BTF for modules" line needs the modules.order the compile wrote).
-    printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
-    return { status: (await runOnce(second, args, undefined, cache, log)).status, last: second };
+    // The tree stays locked from the compile to the link, and the compile's keep of kbuild's inputs
+    // waits for the link's first tools (core/running/kbuild-keeps.ts).
+    const { status, log, handOff } = await runOnce(first, args, outputs, cache, undefined, true);
+    try {
+      if (status !== 0) return { status, last: first };
+      const second = await openSession(sessionOptions(args, replanStages));
+      // The plan made from what the compile stage wrote may have warnings of its own (seed 003's one
+      // "skipping BTF for modules" line needs the modules.order the compile wrote).
+      printWarnings(second.warnings.filter((w) => !first.warnings.some((f) => f.message === w.message)), second);
+      return { status: (await runOnce(second, args, undefined, cache, log, handOff)).status, last: second };
+    } finally {
+      await handOff?.finish();
+    }
   }
   return { status: (await runOnce(first, args, undefined, cache)).status, last: first };
 }
 
-async function runOnce(session: Session, args: CliArgs, only: string[] | undefined, cache?: StepCache, earlier?: RunLog): Promise<{ status: number; log?: RunLog }> {
+async function runOnce(
+  session: Session,
+  args: CliArgs,
+  only: string[] | undefined,
+  cache?: StepCache,
+  earlier?: RunLog,
+  /** true: hand the tree on to the next runOnce; a HandOff: this is that next one. */
+  handOff?: true | HandOff,
+): Promise<{ status: number; log?: RunLog; handOff?: HandOff }> {
   const objtree = requireTree(session, 'run');
   const interruption = interruptOnSignals();
   try {
@@ -157,10 +172,14 @@ async function runOnce(session: Session, args: CliArgs, only: string[] | undefin
       ...(targets ? { targets } : {}),
       ...(cache ? { cache } : {}),
       ...(earlier ? { earlier } : {}),
+      ...(handOff === true ? { handOff: true } : handOff ? { continues: handOff } : {}),
     });
     // Bad targets are bad usage (2); a failed step is 1.
-    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
-    return { status: result.exitCode, ...(result.log ? { log: result.log } : {}) };
+    if (result.diagnostics.length > 0) {
+      await result.handOff?.finish();
+      throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
+    }
+    return { status: result.exitCode, ...(result.log ? { log: result.log } : {}), ...(result.handOff ? { handOff: result.handOff } : {}) };
   } finally {
     interruption.dispose();
   }

@@ -51,7 +51,8 @@ import { ProcessNotes, reapOrphans } from './orphans.js';
 import type { CacheQuery, CacheSource, Restored, StepCache } from '../cache/step-cache.js';
 import { cacheQuery, kbuildKeyInputs } from '../cache/cache-query.js';
 import type { KbuildCheck, KbuildContext } from '../state/kbuild-inputs.js';
-import { checkKbuildInputs, forgetKbuildInputs, keepKbuildInputs } from '../state/kbuild-inputs.js';
+import { checkKbuildInputs, forgetKbuildInputs } from '../state/kbuild-inputs.js';
+import { HandOff, KbuildKeeps } from './kbuild-keeps.js';
 import type { NarrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCommands, narrowMissed, narrowStamps } from './kbuild-narrow-run.js';
@@ -101,6 +102,14 @@ export interface RunOptions {
    * unless KPIPE_SPECULATE=0).
    */
   speculate?: boolean;
+  /**
+   * Another runSteps of the same `kpipe run` follows (the link after the compile stage): after a good
+   * run, keep the tree locked and leave it the keeps of kbuild's inputs (RunResult.handOff), which then
+   * run while its first tools do (core/running/kbuild-keeps.ts).
+   */
+  handOff?: boolean;
+  /** The earlier part's RunResult.handOff: its lock and its keeps are this run's. */
+  continues?: HandOff;
 }
 
 export interface RunResult {
@@ -110,6 +119,8 @@ export interface RunResult {
   diagnostics: Diagnostic[];
   /** What .kpipe/last-run.json holds (absent only when the run never got the tree's lock). */
   log?: RunLog;
+  /** With RunOptions.handOff, after a good run: pass it on (RunOptions.continues) or finish() it. */
+  handOff?: HandOff;
 }
 
 export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunResult> {
@@ -129,7 +140,9 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   const progress = await createProgress({ out: opts.out ?? process.stdout, verbosity: opts.verbosity, ...(opts.interactive !== undefined ? { interactive: opts.interactive } : {}) });
 
   let lock: TreeLock;
-  try {
+  const continued = opts.continues?.take();
+  if (continued) lock = continued.lock;
+  else try {
     lock = await acquireTreeLock(stateDir, {
       mode: opts.lock ?? 'wait',
       command: 'kpipe run',
@@ -145,6 +158,7 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   }
   let run: Run | undefined;
   let prefetch: StatPrefetch | undefined;
+  let handOff: HandOff | undefined;
   try {
     // Tools a killed run left behind would go on writing while this one decides: stop them first.
     const reaped = await reapOrphans(stateDir);
@@ -154,7 +168,7 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const runner = opts.runner ?? defaultRunner(new ProcessNotes(stateDir));
-    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, prefetch);
+    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, prefetch, continued?.keeps);
     run.removeLeftoversOfKilledRuns();
     const own = await run.execute();
     runner.close?.();
@@ -162,7 +176,8 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     const log = opts.earlier ? mergeRunLogs(opts.earlier, own) : own;
     writeRunLog(log, stateDir);
     const exitCode = log.status === 'ok' ? 0 : log.status === 'failed' ? 1 : exitCodeFor(opts.signal);
-    return { status: log.status, exitCode, diagnostics: run.diagnostics, log };
+    if (run.handsOff) handOff = new HandOff(lock, run.handedKeeps);
+    return { status: log.status, exitCode, diagnostics: run.diagnostics, log, ...(handOff ? { handOff } : {}) };
   } catch (e) {
     // The state store and run log fail only when the tree cannot be written (full, read-only): the
     // steps' own reports stay, and the journal records what did finish (a lost record costs a rerun).
@@ -171,7 +186,7 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
   } finally {
     prefetch?.drop();
-    lock.release();
+    if (!handOff) lock.release();
   }
 }
 
@@ -225,6 +240,13 @@ class Run {
   /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
   private readonly toolOutput = new Map<string, string>();
   private kbuildCtx: KbuildContext | undefined;
+  /** Keeps of kbuild's inputs not made yet: they wait for the main thread to be free. */
+  private readonly keeps = new KbuildKeeps();
+  /**
+   * With RunOptions.handOff, the keeps of `replan` steps: made beside the next part's first tools. (Only
+   * theirs: the next part's plan never holds them again, so it never asks what they kept.)
+   */
+  readonly handedKeeps = new KbuildKeeps();
   /** The commands a delegated step ran instead of its own (the narrow compile), for its quiet lines. */
   private readonly ranCommands = new Map<string, readonly Command[]>();
 
@@ -239,7 +261,10 @@ class Run {
     private readonly stateDir: string = objtree,
     /** Stats taken at the start on another thread; dropped before anything runs. */
     private readonly prefetch?: StatPrefetch,
+    /** The earlier part's keeps (RunOptions.continues): made once this run's first tools are running. */
+    adopted?: KbuildKeeps,
   ) {
+    if (adopted) this.keeps.adopt(adopted);
     this.steps = graph.steps;
     this.n = this.steps.length;
     this.remaining = new Int32Array(this.n);
@@ -286,8 +311,22 @@ class Run {
     return new Promise<void>((resolve) => {
       this.settle = resolve;
       this.pump();
-    }).then(() => this.finish(performance.now() - started));
+      this.keeps.start(this.planned, this.keepNote);
+    }).then(async () => {
+      if (!this.handsOff) this.keeps.adopt(this.handedKeeps);
+      await this.keeps.settle(this.planned, this.keepNote);
+      return this.finish(performance.now() - started);
+    });
   }
+
+  /** With RunOptions.handOff: nothing failed or was interrupted, so the next part takes the keeps. */
+  get handsOff(): boolean {
+    return this.opts.handOff === true && !this.interrupted && this.diagnostics.length === 0;
+  }
+
+  private readonly keepNote = (line: string): void => {
+    if (this.opts.verbosity === 'verbose') this.progress.note(line);
+  };
 
   private get interrupted(): boolean {
     return this.abort.signal.aborted;
@@ -543,7 +582,15 @@ class Run {
       if (this.interrupted) return (end = { kind: 'interrupted' });
       if (step.delegated) {
         end = this.recordDelegated(step, inputs, previous, performance.now() - t0);
-        if (end.kind === 'ok' && step.kbuildInputs) this.keepKbuildInputs(step, startedMs);
+        if (end.kind === 'ok' && step.kbuildInputs) {
+          // On a worker beside the steps this one releases (core/running/kbuild-keeps.ts).
+          const keep = { step, identity: this.identity(step), ctx: this.kbuildContext(), startedMs, endedMs: Date.now(), planned: this.planned };
+          if (this.opts.handOff && step.replan) this.handedKeeps.add(keep);
+          else {
+            this.keeps.add(keep);
+            this.keeps.start(this.planned, this.keepNote);
+          }
+        }
         return end;
       }
       // Begun on a predicted step's old outputs, which it has since replaced: it may have read either.
@@ -763,17 +810,6 @@ class Run {
   }
 
   private readonly kbuildCheck = (step: Step, identity: string): KbuildCheck => checkKbuildInputs(step, identity, this.kbuildContext());
-
-  /** After a delegated step succeeded: keep what its make read, for the next run to decide without it. */
-  private keepKbuildInputs(step: Step, startedMs: number): void {
-    const others = new Set<string>();
-    for (const s of this.planned) if (s.id !== step.id) for (const o of s.outputs) others.add(o);
-    const t0 = performance.now();
-    const why = keepKbuildInputs(step, this.identity(step), step.kbuildInputs!, this.kbuildContext(), others, startedMs);
-    if (this.opts.verbosity !== 'verbose') return;
-    const ms = Math.round(performance.now() - t0);
-    this.progress.note(why ? `kpipe: ${step.id} will ask make next time: ${why}` : `kpipe: ${step.id}: kbuild's inputs kept (${ms} ms)`);
-  }
 
   /** kbuild wrote the outputs in place; hash them (unchanged stat: unchanged hash) and record. */
   private recordDelegated(step: Step, inputs: string[], previous: ReturnType<StateStore['step']>, durationMs: number): StepEnd {

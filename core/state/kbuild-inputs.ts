@@ -200,9 +200,10 @@ export function shown(p: string, ctx: KbuildContext): string {
 /**
  * After the step succeeded: keep kbuild's inputs, unless they cannot be told (the reason is returned,
  * for `-v`). `others`: what the plan's other steps write (in the 'tree' scope, their records and
- * those of files made from them are not the step's). `startedMs`: when the step started (Date.now()).
+ * those of files made from them are not the step's). `startedMs`, `endedMs`: when the step started
+ * and ended (Date.now()); the keep may come later than the end (core/running/kbuild-keeps.ts).
  */
-export function keepKbuildInputs(step: Step, identity: string, scope: KbuildScope, ctx: KbuildContext, others: ReadonlySet<string>, startedMs: number): string | undefined {
+export function keepKbuildInputs(step: Step, identity: string, scope: KbuildScope, ctx: KbuildContext, others: ReadonlySet<string>, startedMs: number, endedMs: number): string | undefined {
   // The executor set the kept inputs aside (`.last`) before the step ran: they are still what the
   // records said, and a record whose `.cmd` is as it was need not be read again.
   const previous = load(ctx.stateDir, step.id) ?? load(ctx.stateDir, step.id, '.last');
@@ -210,20 +211,27 @@ export function keepKbuildInputs(step: Step, identity: string, scope: KbuildScop
   // start as written during the build.
   const startNs = BigInt(startedMs - 20) * 1_000_000n;
   const reuse = previous && previous.refused === undefined ? { paths: previous.paths, sigs: previous.sigs, records: loadRecords(ctx.stateDir, step.id, previous) } : undefined;
-  const why = keep(step, identity, collect(step, scope, ctx, others, reuse, startNs), ctx, startNs);
+  // A file clock never runs ahead of the wall clock: what kbuild wrote before its make ended is
+  // stamped no later than the end (the end's millisecond rounded up, as Date.now() rounds down).
+  const endNs = BigInt(endedMs + 1) * 1_000_000n;
+  const why = keep(step, identity, collect(step, scope, ctx, others, reuse, startNs), ctx, startNs, endNs);
   // Why not, for `explain --why` of the next run (which asks make, as when nothing was kept).
   if (why !== undefined) write(ctx, step.id, { version: VERSION, step: step.id, command: identity, env: {}, names: '', paths: [], sigs: [], refused: why });
   return why;
 }
 
-function keep(step: Step, identity: string, collected: Collected | string, ctx: KbuildContext, startNs: bigint): string | undefined {
+function keep(step: Step, identity: string, collected: Collected | string, ctx: KbuildContext, startNs: bigint, endNs: bigint): string | undefined {
   if (typeof collected === 'string') return collected;
   const { paths, records, written } = collected;
   const sigs = paths.map((p) => sig(absolutePath(p, ctx.objtree)));
   for (let i = 0; i < paths.length; i++) {
     const s = sigs[i]!;
-    if (s === '-' || s.startsWith('d') || written(paths[i]!)) continue;
-    if (BigInt(s.slice(0, s.indexOf('.'))) >= startNs) return `${shown(paths[i]!, ctx)} changed while kbuild ran`;
+    if (s === '-') continue;
+    const mtimeNs = BigInt(s.startsWith('d') ? s.slice(1) : s.slice(0, s.indexOf('.')));
+    // Anything written since kbuild's make ended (by a later step, or by hand) is not what it saw.
+    if (mtimeNs > endNs) return `${shown(paths[i]!, ctx)} changed after kbuild ran`;
+    if (s.startsWith('d') || written(paths[i]!)) continue;
+    if (mtimeNs >= startNs) return `${shown(paths[i]!, ctx)} changed while kbuild ran`;
   }
   // The records first: the check's file is what makes the inputs count, and it names their number.
   fs.mkdirSync(path.dirname(keptFile(ctx.stateDir, step.id)), { recursive: true });
@@ -311,6 +319,8 @@ function collect(
     const record = parseKbuildRecord(text);
     if (!record) continue;
     const target = canon(record.target);
+    // (Before reading the rest: a later step's make may be writing this record as it is read.)
+    if (scope === 'tree' && others.has(target)) continue;
     const read = readRecord(record, target, cmd, files);
     if (typeof read === 'string') {
       // make remakes such a target on every call, so one it did not remake in this one is no part

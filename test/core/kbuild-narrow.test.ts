@@ -59,7 +59,7 @@ function makeTree(): Tree {
 
 function kept(): Tree {
   const t = makeTree();
-  assert.is(keepKbuildInputs(COMPILE, IDENTITY, 'tree', t.ctx, new Set(), Date.now()), undefined);
+  assert.is(keepKbuildInputs(COMPILE, IDENTITY, 'tree', t.ctx, new Set(), Date.now(), Date.now()), undefined);
   return t;
 }
 
@@ -102,7 +102,7 @@ test('7.2 (scripts/Makefile.vmlinux_a): built-in-fixup.a and vmlinux.a are that 
   write(path.join(t.out, '.built-in-fixup.a.cmd'), record('built-in-fixup.a', `rm -f built-in-fixup.a; ar cDPrST built-in-fixup.a built-in.a  lib/lib.a; ar mPi $$(ar t built-in-fixup.a | sed -n 1p) built-in-fixup.a $$(ar t built-in-fixup.a | grep -F -f ${t.src}/scripts/head-object-list.txt)`));
   write(path.join(t.out, '.vmlinux.a.cmd'), record('vmlinux.a', 'cat built-in-fixup.a > vmlinux.a'));
   age(t.root);
-  assert.is(keepKbuildInputs(COMPILE, IDENTITY, 'tree', t.ctx, new Set(), Date.now()), undefined);
+  assert.is(keepKbuildInputs(COMPILE, IDENTITY, 'tree', t.ctx, new Set(), Date.now(), Date.now()), undefined);
   edit(path.join(t.src, 'kernel/a.c'), 'int a = 2;\n');
   const p = narrowed(t);
   assert.equal(p.builds.map((b) => b.dir), ['kernel', '.']);

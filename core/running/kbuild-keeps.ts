@@ -1,0 +1,148 @@
+// The keep of kbuild's inputs after a delegated step (core/state/kbuild-inputs.ts) reads every `.cmd`
+// record it cannot reuse and stats every file they name: 0.25-0.45 s after the reference tree's
+// compile. Nothing in this run needs it (it answers the *next* run), so it runs on a worker thread
+// beside the steps after the delegated one, rather than before them on the main thread.
+//
+// Why a later keep is the same answer: it refuses whenever a file it watches was changed after the
+// step ended (`endedMs`), so what it keeps is what the files were when kbuild's make was done. What
+// the steps of this run write are their outputs (never watched: `others` below) and their kbuild
+// records; any other write lands after the end and makes the keep refuse, as a sooner keep would have
+// been made stale by it. A run killed before the keep keeps nothing: the step's old answer was set
+// aside when it started, so the next run asks make, as after any killed run.
+import { Worker } from 'node:worker_threads';
+import type { Step } from '../planning/step.js';
+import type { KbuildContext } from '../state/kbuild-inputs.js';
+import type { TreeLock } from './lock.js';
+
+export interface PendingKeep {
+  step: Step;
+  /** The step's command identity when it ran. */
+  identity: string;
+  ctx: KbuildContext;
+  /** When the step started and ended (Date.now()). */
+  startedMs: number;
+  endedMs: number;
+  /** The whole plan the step ran in: what its other steps write is not kbuild's input. */
+  planned: readonly Step[];
+}
+
+/** What the worker is given for one keep (kbuild-keep-worker.ts). */
+export interface KeepJob {
+  step: Step;
+  identity: string;
+  ctx: KbuildContext;
+  others: Set<string>;
+  startedMs: number;
+  endedMs: number;
+}
+
+/** The worker's answer: the refusal (undefined: kept) and how long the keep took. */
+export interface KeepAnswer {
+  why: string | undefined;
+  ms: number;
+}
+
+/** Keeps not made yet, and those being made on a worker. */
+export class KbuildKeeps {
+  private pending: PendingKeep[] = [];
+  private readonly working: Promise<void>[] = [];
+
+  add(keep: PendingKeep): void {
+    this.pending.push(keep);
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Takes over another's pending keeps (the compile stage's, handed to the link's run). */
+  adopt(other: KbuildKeeps): void {
+    this.pending.push(...other.pending);
+    other.pending = [];
+  }
+
+  /**
+   * Starts every pending keep on a worker thread. `planned`: the plan running now, whose outputs are
+   * not kbuild's inputs either (the link's plan, for the compile stage's keep). `note`: one line per
+   * keep, for -v.
+   */
+  start(planned: readonly Step[] = [], note?: (line: string) => void): void {
+    if (this.pending.length === 0) return;
+    const jobs = this.pending.map((k) => toJob(k, planned));
+    this.pending = [];
+    this.working.push(runOnWorker(jobs).then((answers) => answers.forEach((a, i) => report(jobs[i]!, a, note))));
+  }
+
+  /** Starts what is pending and waits for every keep: before the tree's lock is let go. */
+  async settle(planned: readonly Step[] = [], note?: (line: string) => void): Promise<void> {
+    this.start(planned, note);
+    while (this.working.length > 0) await this.working.shift();
+  }
+}
+
+function toJob(k: PendingKeep, planned: readonly Step[]): KeepJob {
+  const others = new Set<string>();
+  for (const plan of [k.planned, planned]) for (const s of plan) if (s.id !== k.step.id) for (const o of s.outputs) others.add(o);
+  return { step: k.step, identity: k.identity, ctx: { ...k.ctx, seen: new Map() }, others, startedMs: k.startedMs, endedMs: k.endedMs };
+}
+
+function report(job: KeepJob, a: KeepAnswer, note: ((line: string) => void) | undefined): void {
+  note?.(a.why ? `kpipe: ${job.step.id} will ask make next time: ${a.why}` : `kpipe: ${job.step.id}: kbuild's inputs kept (${a.ms} ms, beside the next steps)`);
+}
+
+/** The keeps on a worker thread; on this one if no worker can be started (they are the same code). */
+async function runOnWorker(jobs: KeepJob[]): Promise<KeepAnswer[]> {
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./kbuild-keep-worker.js', import.meta.url), { workerData: jobs });
+  } catch {
+    const { keepAll } = await import('./kbuild-keep-worker-body.js');
+    return keepAll(jobs);
+  }
+  return new Promise<KeepAnswer[]>((resolve) => {
+    let answered = false;
+    worker.once('message', (answers: KeepAnswer[]) => {
+      answered = true;
+      resolve(answers);
+    });
+    // A worker that died (out of memory, a bug) kept nothing: the next run asks make.
+    const lost = (why: string) => !answered && resolve(jobs.map(() => ({ why, ms: 0 })));
+    worker.once('error', (e) => lost(`the keep failed (${e.message})`));
+    worker.once('exit', (code) => lost(`the keep's worker exited with ${code}`));
+  });
+}
+
+/**
+ * A run that leaves its tree to the next part of the same `kpipe run` (the compile stage to the
+ * link): the tree's lock, still held, and the keeps not yet made. Whoever gets it either passes it to
+ * the next runSteps (RunOptions.continues) or calls finish().
+ */
+export class HandOff {
+  private done = false;
+  constructor(
+    readonly lock: TreeLock,
+    readonly keeps: KbuildKeeps,
+  ) {}
+
+  /** The next run takes the lock and the keeps; finish() is then a no-op. */
+  take(): { lock: TreeLock; keeps: KbuildKeeps } {
+    if (this.done) throw new Error('HandOff taken twice');
+    this.done = true;
+    return { lock: this.lock, keeps: this.keeps };
+  }
+
+  get taken(): boolean {
+    return this.done;
+  }
+
+  /** No next run after all (it failed to plan, or was interrupted): keep now, then free the tree. */
+  async finish(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.keeps.settle();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
