@@ -1,7 +1,7 @@
 // The keep of kbuild's inputs after a delegated step (core/state/kbuild-inputs.ts) reads every `.cmd`
 // record it cannot reuse and stats every file they name: 0.25-0.45 s after the reference tree's
-// compile. Nothing in this run needs it (it answers the *next* run), so it runs on a worker thread
-// beside the steps after the delegated one, rather than before them on the main thread.
+// compile. Nothing in this run needs it (it answers the *next* run), so it runs beside the steps
+// after the delegated one (on a worker thread when it is large), rather than before them.
 //
 // Why a later keep is the same answer: it refuses whenever a file it watches was changed after the
 // step ended (`endedMs`), so what it keeps is what the files were when kbuild's make was done. What
@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Step } from '../planning/step.js';
 import type { KbuildContext } from '../state/kbuild-inputs.js';
 import type { TreeLock } from './lock.js';
+import { keepAll } from './kbuild-keep-worker-body.js';
 
 export interface PendingKeep {
   step: Step;
@@ -70,7 +71,16 @@ export class KbuildKeeps {
     if (this.pending.length === 0) return;
     const jobs = this.pending.map((k) => toJob(k, planned));
     this.pending = [];
-    this.working.push(runOnWorker(jobs).then((answers) => answers.forEach((a, i) => report(jobs[i]!, a, note))));
+    // A worker costs some 40 ms to start and 50 ms of CPU: worth it for the compile of a kernel tree
+    // (its every record), not for the few records of an `M=DIR` or of a step's own outputs, which are
+    // kept on this thread, after the steps just released have started (setImmediate).
+    // (KPIPE_KEEP_WORKER=1 puts every keep on a worker, =0 none.)
+    const choice = process.env.KPIPE_KEEP_WORKER;
+    const large = jobs.filter((j) => (choice === undefined || choice === '' ? j.step.kbuildInputs === 'tree' && j.ctx.extmod === undefined : choice !== '0'));
+    const small = jobs.filter((j) => !large.includes(j));
+    const answer = (js: KeepJob[]) => (answers: KeepAnswer[]) => answers.forEach((a, i) => report(js[i]!, a, note));
+    if (large.length > 0) this.working.push(runOnWorker(large).then(answer(large)));
+    if (small.length > 0) this.working.push(new Promise<KeepAnswer[]>((resolve) => setImmediate(() => resolve(keepAll(small)))).then(answer(small)));
   }
 
   /** Starts what is pending and waits for every keep: before the tree's lock is let go. */
@@ -91,13 +101,12 @@ function report(job: KeepJob, a: KeepAnswer, note: ((line: string) => void) | un
 }
 
 /** The keeps on a worker thread; on this one if no worker can be started (they are the same code). */
-async function runOnWorker(jobs: KeepJob[]): Promise<KeepAnswer[]> {
+function runOnWorker(jobs: KeepJob[]): Promise<KeepAnswer[]> {
   let worker: Worker;
   try {
     worker = new Worker(new URL('./kbuild-keep-worker.js', import.meta.url), { workerData: jobs });
   } catch {
-    const { keepAll } = await import('./kbuild-keep-worker-body.js');
-    return keepAll(jobs);
+    return Promise.resolve(keepAll(jobs));
   }
   return new Promise<KeepAnswer[]>((resolve) => {
     let answered = false;
