@@ -240,7 +240,7 @@ class Run {
   /** What each running step's tools printed, kept with its cache entry and shown again on a hit. */
   private readonly toolOutput = new Map<string, string>();
   private kbuildCtx: KbuildContext | undefined;
-  /** Keeps of kbuild's inputs not made yet: they wait for the main thread to be free. */
+  /** Keeps of kbuild's inputs, made beside the steps that follow (core/running/kbuild-keeps.ts). */
   private readonly keeps = new KbuildKeeps();
   /**
    * With RunOptions.handOff, the keeps of `replan` steps: made beside the next part's first tools. (Only
