@@ -175,10 +175,8 @@ async function runOnce(
       ...(handOff === true ? { handOff: true } : handOff ? { continues: handOff } : {}),
     });
     // Bad targets are bad usage (2); a failed step is 1.
-    if (result.diagnostics.length > 0) {
-      await result.handOff?.finish();
-      throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
-    }
+    // (A run with diagnostics hands nothing on: RunResult.handOff is for a good run.)
+    if (result.diagnostics.length > 0) throw new KpipeError(result.diagnostics, result.exitCode === 2 ? 2 : 1, session.sources);
     return { status: result.exitCode, ...(result.log ? { log: result.log } : {}), ...(result.handOff ? { handOff: result.handOff } : {}) };
   } finally {
     interruption.dispose();

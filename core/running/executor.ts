@@ -247,6 +247,11 @@ class Run {
    * theirs: the next part's plan never holds them again, so it never asks what they kept.)
    */
   readonly handedKeeps = new KbuildKeeps();
+  /**
+   * Decided once, when the steps are done: with RunOptions.handOff, nothing failed or was interrupted,
+   * so the next part takes handedKeeps (otherwise this run made them).
+   */
+  handsOff = false;
   /** The commands a delegated step ran instead of its own (the narrow compile), for its quiet lines. */
   private readonly ranCommands = new Map<string, readonly Command[]>();
 
@@ -313,15 +318,11 @@ class Run {
       this.pump();
       this.keeps.start(this.planned, this.keepNote);
     }).then(async () => {
+      this.handsOff = this.opts.handOff === true && !this.interrupted && this.diagnostics.length === 0;
       if (!this.handsOff) this.keeps.adopt(this.handedKeeps);
       await this.keeps.settle(this.planned, this.keepNote);
       return this.finish(performance.now() - started);
     });
-  }
-
-  /** With RunOptions.handOff: nothing failed or was interrupted, so the next part takes the keeps. */
-  get handsOff(): boolean {
-    return this.opts.handOff === true && !this.interrupted && this.diagnostics.length === 0;
   }
 
   private readonly keepNote = (line: string): void => {

@@ -11,9 +11,8 @@
 // aside when it started, so the next run asks make, as after any killed run.
 import { Worker } from 'node:worker_threads';
 import type { Step } from '../planning/step.js';
-import type { KbuildContext } from '../state/kbuild-inputs.js';
+import { keepKbuildInputs, type KbuildContext } from '../state/kbuild-inputs.js';
 import type { TreeLock } from './lock.js';
-import { keepAll } from './kbuild-keep-worker-body.js';
 
 export interface PendingKeep {
   step: Step;
@@ -50,10 +49,6 @@ export class KbuildKeeps {
 
   add(keep: PendingKeep): void {
     this.pending.push(keep);
-  }
-
-  get size(): number {
-    return this.pending.length;
   }
 
   /** Takes over another's pending keeps (the compile stage's, handed to the link's run). */
@@ -98,6 +93,21 @@ function toJob(k: PendingKeep, planned: readonly Step[]): KeepJob {
 
 function report(job: KeepJob, a: KeepAnswer, note: ((line: string) => void) | undefined): void {
   note?.(a.why ? `kpipe: ${job.step.id} will ask make next time: ${a.why}` : `kpipe: ${job.step.id}: kbuild's inputs kept (${a.ms} ms, beside the next steps)`);
+}
+
+/** Makes the keeps, on whichever thread calls it (the worker's body, kbuild-keep-worker.ts). */
+export function keepAll(jobs: readonly KeepJob[]): KeepAnswer[] {
+  return jobs.map((j) => {
+    const t0 = performance.now();
+    let why: string | undefined;
+    try {
+      why = keepKbuildInputs(j.step, j.identity, j.step.kbuildInputs!, j.ctx, j.others, j.startedMs, j.endedMs);
+    } catch (e) {
+      // A keep is an answer for the next run; failing to write one costs that run a make, no more.
+      why = `the record could not be written (${(e as Error).message})`;
+    }
+    return { why, ms: Math.round(performance.now() - t0) };
+  });
 }
 
 /** The keeps on a worker thread; on this one if no worker can be started (they are the same code). */
