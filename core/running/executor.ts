@@ -584,7 +584,7 @@ class Run {
       if (step.delegated) {
         end = this.recordDelegated(step, inputs, previous, performance.now() - t0);
         if (end.kind === 'ok' && step.kbuildInputs) {
-          // On a worker beside the steps this one releases (core/running/kbuild-keeps.ts).
+          // Made beside the steps this one releases, on a worker when large (core/running/kbuild-keeps.ts).
           const keep = { step, identity: this.identity(step), ctx: this.kbuildContext(), startedMs, endedMs: Date.now(), planned: this.planned };
           if (this.opts.handOff && step.replan) this.handedKeeps.add(keep);
           else {
