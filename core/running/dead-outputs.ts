@@ -34,8 +34,9 @@ export function findDeadOutputs(plan: readonly Step[], objtree: string, stateDir
   for (const s of plan) for (const p of [...s.inputs, ...s.outputs, ...(s.scratch ?? [])]) live.add(p);
   const out: DeadOutput[] = [];
   const seen = new Set<string>();
-  for (const record of store.stepRecords()) {
-    if (ids.has(record.id)) continue;
+  for (const id of store.stepIds()) {
+    if (ids.has(id)) continue;
+    const record = store.step(id)!;
     for (let k = 0; k < record.outputs.length; k += 2) {
       const p = record.outputs[k]!;
       if (live.has(p) || seen.has(p)) continue;

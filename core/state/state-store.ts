@@ -1,8 +1,10 @@
 // What kpipe remembers between runs, in OBJTREE/.kpipe/, built to survive `kill -9` at any moment.
 //
-//   .kpipe/state     the compacted snapshot: a header line `kpipe-state 2 <crc32> <bytes>` and one JSON
-//                    body (paths and hashes interned, see Snapshot below), written to a temporary file,
-//                    fsynced and renamed over the old one.
+//   .kpipe/state     the compacted snapshot: a header line `kpipe-state 3 <crc32> <bytes>` (padded with
+//                    spaces to 8 bytes) and a binary body of typed arrays (core/state/snapshot-codec.ts),
+//                    written to a temporary file, fsynced and renamed over the old one. A version 2
+//                    snapshot (one JSON body, see SnapshotV2 below) is still read, so an upgrade of
+//                    kpipe reruns nothing.
 //   .kpipe/journal   append-only, like ninja's .ninja_log: a header line `kpipe-journal 2 <gen>` and
 //                    one record per line, `<json>\t<crc32 of json, 8 hex digits>`.
 //
@@ -26,13 +28,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { FileRecord } from './file-state.js';
+import { encodeSnapshot, SnapshotView } from './snapshot-codec.js';
 
 export const STATE_DIR = '.kpipe';
 const SNAPSHOT = 'state';
 const JOURNAL = 'journal';
-/** Format version of both files; a store of another version is ignored whole (everything reruns). */
+/** Format version of the journal; a journal of another version is ignored whole (its steps rerun). */
 export const STATE_VERSION = 2;
 const VERSION = STATE_VERSION;
+/** Format version of the snapshot kpipe writes; it reads this one and version 2. */
+export const SNAPSHOT_VERSION = 3;
 
 export interface StepRecord {
   id: string;
@@ -55,8 +60,8 @@ export interface PendingStep {
   files: string[];
 }
 
-/** Body of .kpipe/state. */
-interface Snapshot {
+/** Body of a version 2 .kpipe/state (JSON), as kpipe wrote it before version 3. */
+interface SnapshotV2 {
   version: number;
   gen: number;
   paths: string[];
@@ -77,6 +82,8 @@ export class StateStore {
   readonly dir: string;
   /** Why part of the stored state was ignored (torn line, bad checksum, ...), for `-v` and tests. */
   readonly problems: string[] = [];
+  /** What the snapshot held (records built when asked); `steps` and `files` hold what came since, and win. */
+  private snapshot: SnapshotView | undefined;
   private readonly steps = new Map<string, StepRecord>();
   private readonly files = new Map<string, FileRecord>();
   private readonly pending = new Map<string, PendingStep>();
@@ -103,20 +110,28 @@ export class StateStore {
   }
 
   step(id: string): StepRecord | undefined {
-    return this.steps.get(id);
+    return this.steps.get(id) ?? this.snapshot?.step(id);
   }
 
   file(p: string): FileRecord | undefined {
-    return this.files.get(p);
+    return this.files.get(p) ?? this.snapshot?.file(p);
   }
 
-  /** Every step record, for the outputs of steps the plan no longer has (core/running/dead-outputs.ts). */
-  stepRecords(): IterableIterator<StepRecord> {
-    return this.steps.values();
+  /** The id of every step with a record, for the outputs of steps the plan no longer has (core/running/dead-outputs.ts). */
+  *stepIds(): IterableIterator<string> {
+    yield* this.steps.keys();
+    if (this.snapshot) for (const id of this.snapshot.stepIds()) if (!this.steps.has(id)) yield id;
+  }
+
+  *stepRecords(): IterableIterator<StepRecord> {
+    for (const id of this.stepIds()) yield this.step(id)!;
   }
 
   get stepCount(): number {
-    return this.steps.size;
+    if (!this.snapshot) return this.steps.size;
+    let n = this.snapshot.stepCount;
+    for (const id of this.steps.keys()) if (!this.snapshot.hasStep(id)) n++;
+    return n;
   }
 
   pendingSteps(): PendingStep[] {
@@ -125,7 +140,7 @@ export class StateStore {
 
   /** Remembers a file's hash and stat. Buffered: written with the next step record or at close. */
   recordFile(p: string, rec: FileRecord): void {
-    const old = this.files.get(p);
+    const old = this.file(p);
     if (old && old.hash === rec.hash && old.size === rec.size && old.mtimeNs === rec.mtimeNs && old.ino === rec.ino && old.trusted === rec.trusted) return;
     this.files.set(p, rec);
     this.buffered.push(line(fileRecord(p, rec)));
@@ -161,46 +176,29 @@ export class StateStore {
   /** Rewrites everything known into a new snapshot and starts an empty journal. */
   compact(): void {
     this.append([]);
-    const paths: string[] = [];
-    const pathIndex = new Map<string, number>();
-    const hashes: string[] = [];
-    const hashIndex = new Map<string, number>();
-    const intern = (table: string[], index: Map<string, number>, s: string) => {
-      let i = index.get(s);
-      if (i === undefined) index.set(s, (i = table.push(s) - 1));
-      return i;
-    };
-    const steps: Snapshot['steps'] = [];
-    const pairs = (flat: string[]) => {
-      steps.push(flat.length / 2);
-      for (let k = 0; k < flat.length; k += 2) steps.push(intern(paths, pathIndex, flat[k]!), intern(hashes, hashIndex, flat[k + 1]!));
-    };
-    const fingerprints: Record<string, string> = {};
-    for (const r of this.steps.values()) {
-      steps.push(r.id, r.command, r.durationMs);
-      pairs(r.inputs);
-      pairs(r.outputs);
-      if (r.fingerprint !== undefined) fingerprints[r.id] = r.fingerprint;
-    }
+    const steps = [...this.stepRecords()];
     // Only files some step record mentions are worth remembering.
-    const files: Snapshot['files'] = [];
-    for (const [p, f] of this.files) {
-      const i = pathIndex.get(p);
-      if (i !== undefined) files.push(i, f.size, String(f.mtimeNs), String(f.ino), intern(hashes, hashIndex, f.hash), f.trusted ? 1 : 0);
-    }
+    const files = new Map<string, FileRecord>();
+    const mention = (flat: readonly string[]) => {
+      for (let k = 0; k < flat.length; k += 2) {
+        const p = flat[k]!;
+        if (files.has(p)) continue;
+        const f = this.file(p);
+        if (f) files.set(p, f);
+      }
+    };
+    for (const r of steps) mention(r.inputs), mention(r.outputs);
     const gen = this.gen + 1;
-    const snapshot: Snapshot = { version: VERSION, gen, paths, hashes, files, steps, pending: [...this.pending.values()], fingerprints };
-    const body = JSON.stringify(snapshot);
-    const bytes = Buffer.byteLength(body);
+    const body = encodeSnapshot({ gen, steps, files, pending: [...this.pending.values()] });
     fs.mkdirSync(this.dir, { recursive: true });
-    writeFileAtomic(path.join(this.dir, SNAPSHOT), `kpipe-state ${VERSION} ${hex(crc32(body))} ${bytes}\n${body}`, true);
+    writeFileAtomic(path.join(this.dir, SNAPSHOT), Buffer.concat([snapshotHeader(body), body]), true);
     // A crash here leaves the old journal, whose gen is now older than the snapshot's: it is skipped.
     if (this.journalFd !== undefined) fs.closeSync(this.journalFd);
     this.journalFd = undefined;
     writeFileAtomic(path.join(this.dir, JOURNAL), journalHeader(gen), false);
     this.journalUsable = true;
     this.gen = gen;
-    this.snapshotBytes = bytes;
+    this.snapshotBytes = body.length;
     this.journalLines = 0;
     this.journalBytes = 0;
     this.journalNeedsNewline = false;
@@ -242,18 +240,56 @@ export class StateStore {
 
   private readSnapshot(): void {
     const file = path.join(this.dir, SNAPSHOT);
-    const text = this.readIfPresent(file);
-    if (text === undefined) return;
-    const nl = text.indexOf('\n');
-    const header = /^kpipe-state (\d+) ([0-9a-f]{8}) (\d+)$/.exec(text.slice(0, nl));
-    const body = text.slice(nl + 1);
+    const data = this.readBytesIfPresent(file);
+    if (data === undefined) return;
+    const nl = data.indexOf(0x0a);
+    const header = /^kpipe-state (\d+) ([0-9a-f]{8}) (\d+) *$/.exec(data.toString('latin1', 0, nl < 0 ? 0 : Math.min(nl, 200)));
     if (nl < 0 || !header) return void this.problems.push(`${file}: not a kpipe state file; ignored`);
-    if (Number(header[1]) !== VERSION) return void this.problems.push(`${file}: state version ${header[1]}, this kpipe reads ${VERSION}; ignored`);
-    if (Number(header[3]) !== Buffer.byteLength(body) || header[2] !== hex(crc32(body)))
-      return void this.problems.push(`${file}: checksum mismatch (truncated or corrupted); ignored`);
-    let snap: Snapshot;
+    const version = Number(header[1]);
+    if (version !== SNAPSHOT_VERSION && version !== 2) return void this.problems.push(`${file}: state version ${header[1]}, this kpipe reads ${SNAPSHOT_VERSION} and 2; ignored`);
+    const body = data.subarray(nl + 1);
+    if (Number(header[3]) !== body.length || header[2] !== hex(crc32(body))) return void this.problems.push(`${file}: checksum mismatch (truncated or corrupted); ignored`);
+    if (version === 2) return this.readSnapshotV2(file, body.toString('utf8'));
+    if (body.byteOffset % 8 !== 0) return void this.problems.push(`${file}: header not padded to 8 bytes; ignored`);
+    const view = SnapshotView.open(body);
+    if ('problem' in view) return void this.problems.push(`${file}: ${view.problem}; ignored`);
+    this.snapshot = view;
+    for (const p of view.pending) this.pending.set(`${p.id}\0${p.tag}`, p);
+    this.gen = view.gen;
+    this.snapshotBytes = body.length;
+  }
+
+  /** The whole file in a buffer of its own (offset 0 of its memory, so the body's typed arrays align). */
+  private readBytesIfPresent(file: string): Buffer | undefined {
+    let fd: number;
     try {
-      snap = JSON.parse(body) as Snapshot;
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.problems.push(`cannot read ${file}: ${(e as Error).message}`);
+      return undefined;
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      const data = Buffer.allocUnsafeSlow(size);
+      let got = 0;
+      while (got < size) {
+        const n = fs.readSync(fd, data, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return data.subarray(0, got);
+    } catch (e) {
+      this.problems.push(`cannot read ${file}: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readSnapshotV2(file: string, body: string): void {
+    let snap: SnapshotV2;
+    try {
+      snap = JSON.parse(body) as SnapshotV2;
     } catch {
       return void this.problems.push(`${file}: unreadable JSON; ignored`);
     }
@@ -378,17 +414,24 @@ function journalHeader(gen: number): string {
   return `kpipe-journal ${VERSION} ${gen}\n`;
 }
 
+/** `kpipe-state 3 <crc32> <bytes>`, padded with spaces so that the body starts at a multiple of 8 bytes. */
+function snapshotHeader(body: Buffer): Buffer {
+  const line = `kpipe-state ${SNAPSHOT_VERSION} ${hex(crc32(body))} ${body.length}`;
+  return Buffer.from(`${line.padEnd(Math.ceil((line.length + 1) / 8) * 8 - 1)}\n`, 'latin1');
+}
+
 function hex(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
 /** Temporary file in the same directory, then rename: readers see the old or the new file, whole. */
-export function writeFileAtomic(file: string, data: string, durable: boolean): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, durable: boolean): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, 'w');
   try {
     try {
-      fs.writeSync(fd, data);
+      if (typeof data === 'string') fs.writeSync(fd, data);
+      else fs.writeSync(fd, data);
       if (durable) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
