@@ -78,13 +78,10 @@ timed(child);
 timed(['/usr/bin/ninja', '-C', ndir]);
 const kp: { wall: number; run: number; rss: number; ran: number }[] = [];
 const nj: number[] = [];
-// The same no-op with every stat on the main thread (KPIPE_PREFETCH=0): what the worker's stats save.
-const mainThreadRun: number[] = [];
 for (let k = 0; k < repeat; k++) {
   const r = timed(child);
   const j = JSON.parse(r.stdout) as { runMs: number; maxRssKB: number; ran: number };
   kp.push({ wall: r.ms, run: j.runMs, rss: j.maxRssKB, ran: j.ran });
-  mainThreadRun.push((JSON.parse(timed(child, { KPIPE_PREFETCH: '0' }).stdout) as { runMs: number }).runMs);
   const n = timed(['/usr/bin/ninja', '-C', ndir]);
   if (!/no work to do/.test(n.stdout)) throw new Error(`ninja did work on a no-op:\n${n.stdout}`);
   nj.push(n.ms);
@@ -100,7 +97,6 @@ console.log('');
 console.log(`plan (generate ${2 * modules + 3} steps):      ${ms(median(planTimes))}`);
 console.log(`step graph build:                  ${ms(median(graphTimes))}   (target < 300 ms)`);
 console.log(`no-op runSteps (in the child):     ${ms(run)}`);
-console.log(`no-op runSteps, stats on main thread: ${ms(median(mainThreadRun))}   (KPIPE_PREFETCH=0)`);
 console.log(`no-op kpipe process (wall):        ${ms(wall)}   node start + load plan + graph + runSteps`);
 console.log(`no-op ninja (wall):                ${ms(ninja)}`);
 console.log(`ratio runSteps / ninja:            ${(run / ninja).toFixed(2)}x   (target <= 1.5x)`);

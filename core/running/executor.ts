@@ -31,8 +31,6 @@ import { commandFingerprint } from '../state/command-fingerprint.js';
 import { decide, identityText, outputsAsRecorded, runContext, sha256 } from '../state/up-to-date.js';
 import { StateStore } from '../state/state-store.js';
 import { FileProbe } from '../state/file-probe.js';
-import type { StatPrefetch } from '../state/stat-prefetch.js';
-import { prefetchStats } from '../state/stat-prefetch.js';
 import type { FileRecord } from '../state/file-state.js';
 import { hashAndStat } from '../state/file-state.js';
 import { TempOutputs, tempBase } from './temp-outputs.js';
@@ -157,18 +155,16 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     throw e;
   }
   let run: Run | undefined;
-  let prefetch: StatPrefetch | undefined;
   let handOff: HandOff | undefined;
   try {
     // Tools a killed run left behind would go on writing while this one decides: stop them first.
     const reaped = await reapOrphans(stateDir);
     if (reaped > 0 && opts.verbosity === 'verbose') progress.note(`kpipe: stopped ${reaped} process group(s) a killed run left running`);
-    prefetch = prefetchStats(graph.steps, objtree);
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const runner = opts.runner ?? defaultRunner(new ProcessNotes(stateDir));
-    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, prefetch, continued?.keeps);
+    run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, continued?.keeps);
     run.removeLeftoversOfKilledRuns();
     const own = await run.execute();
     runner.close?.();
@@ -185,7 +181,6 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     if (!unwritable) throw e;
     return { status: 'failed', exitCode: 1, diagnostics: [...(run?.diagnostics ?? []), unwritable] };
   } finally {
-    prefetch?.drop();
     if (!handOff) lock.release();
   }
 }
@@ -264,8 +259,6 @@ class Run {
     /** The whole plan's steps (the graph may be a target's part of it). */
     private readonly planned: readonly Step[] = graph.steps,
     private readonly stateDir: string = objtree,
-    /** Stats taken at the start on another thread; dropped before anything runs. */
-    private readonly prefetch?: StatPrefetch,
     /** The earlier part's keeps (RunOptions.continues): made once this run's first tools are running. */
     adopted?: KbuildKeeps,
   ) {
@@ -280,7 +273,7 @@ class Run {
     this.reasons = new Array(this.n);
     this.outcomes = new Array(this.n);
     this.durations = new Float64Array(this.n);
-    this.probe = new FileProbe(objtree, store, prefetch);
+    this.probe = new FileProbe(objtree, store);
     this.commandOptions = { ...(opts.env ? { env: opts.env } : {}), ...(opts.srctree ? { srctree: path.resolve(opts.srctree) } : {}) };
     this.identityContext = runContext(this.commandOptions);
     this.runner = opts.runner ?? defaultRunner();
@@ -299,7 +292,6 @@ class Run {
   /** A run killed with -9 left temporaries and scratch files behind; its journal says which. */
   removeLeftoversOfKilledRuns(): void {
     const leftovers = this.store.pendingSteps();
-    if (leftovers.length > 0) this.prefetch?.drop();
     for (const pending of leftovers) {
       for (const f of pending.files) fs.rmSync(absolutePath(f, this.objtree), { force: true });
       this.store.endStep(pending.id, pending.tag);
@@ -383,8 +375,6 @@ class Run {
   private startStep(i: number): void {
     this.running++;
     this.isRunning[i] = 1;
-    // What it writes is not what the prefetch saw: every stat from now on is taken when asked.
-    this.prefetch?.drop();
     // Its commands may change what kbuild's inputs look like: take their stat again from now on.
     this.kbuildCtx?.seen?.clear();
     const step = this.steps[i]!;

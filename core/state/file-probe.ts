@@ -6,7 +6,6 @@ import type { FileRecord } from './file-state.js';
 import type { FileStat } from './file-state.js';
 import { hashAndStat, sameStat, statFile } from './file-state.js';
 import type { StateStore } from './state-store.js';
-import type { StatPrefetch } from './stat-prefetch.js';
 
 export class FileProbe {
   /** canonical path -> content hash, or null when the file does not exist */
@@ -19,8 +18,6 @@ export class FileProbe {
   constructor(
     private readonly objtree: string,
     private readonly store: StateStore,
-    /** Stats taken on another thread at the start of the run (core/state/stat-prefetch.ts). */
-    private readonly prefetch?: StatPrefetch,
   ) {}
 
   exists(p: string): boolean {
@@ -32,8 +29,7 @@ export class FileProbe {
   private stat(p: string): FileStat | null {
     let st = this.stats.get(p);
     if (st !== undefined) return st;
-    st = this.prefetch?.take(p);
-    if (st === undefined) st = statFile(absolutePath(p, this.objtree)) ?? null;
+    st = statFile(absolutePath(p, this.objtree)) ?? null;
     this.stats.set(p, st);
     return st;
   }
