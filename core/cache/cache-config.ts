@@ -13,9 +13,9 @@
 // inside an output tree (`kpipe clean` and a fresh checkout must not take it away).
 import os from 'node:os';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import { error, KpipeError, type Diagnostic } from '../diagnostic.js';
 import { SEARCH_PLACES } from '../loading/plugin-loader.js';
+import { mayHaveConfig } from '../loading/config-presence.js';
 import type { CacheSettings } from './step-cache.js';
 import type { RemoteMode } from './remote-store.js';
 
@@ -39,9 +39,13 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The settings for a run or a `kpipe cache` command; undefined when no cache is configured. */
 export async function loadCacheSettings(searchFrom: string, flags: CacheFlags, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<CacheSettings | undefined> {
-  const found = await cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces: SEARCH_PLACES })
-    .search(searchFrom)
-    .catch(() => null); // the plugin loader reports an unreadable config file
+  // cosmiconfig takes ~20 ms to load, more than a no-op's planning: only when there may be a file.
+  const found = mayHaveConfig('kpipe', SEARCH_PLACES, searchFrom)
+    ? await (await import('cosmiconfig'))
+        .cosmiconfig('kpipe', { searchStrategy: 'global', searchPlaces: SEARCH_PLACES })
+        .search(searchFrom)
+        .catch(() => null) // the plugin loader reports an unreadable config file
+    : null;
   const raw = found && !found.isEmpty ? (found.config as { cache?: unknown } | null)?.cache : undefined;
   const file = found?.filepath ?? '';
   const diagnostics: Diagnostic[] = [];

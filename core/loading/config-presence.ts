@@ -9,8 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** cosmiconfig's meta config, read from the current directory (defaults.js metaSearchPlaces). */
-const META_PLACES = ['package.json', 'package.yaml', '.config'];
+/**
+ * cosmiconfig's meta config, read from the current directory (defaults.js metaSearchPlaces). Not
+ * `.config` itself: in a kernel output tree that is the kernel's configuration, a file, and taking
+ * it for cosmiconfig's directory loaded cosmiconfig on every run made there.
+ */
+const META_PLACES = ['package.json', 'package.yaml', ...['json', 'yaml', 'yml', 'js', 'ts', 'cjs', 'mjs'].map((ext) => `.config/config.${ext}`)];
 
 export function mayHaveConfig(moduleName: string, searchPlaces: readonly string[], from: string, cwd = process.cwd()): boolean {
   const exists = (p: string) => fs.existsSync(p);

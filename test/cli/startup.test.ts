@@ -54,6 +54,21 @@ test('an edited include is parsed again', () => {
   assert.match(edited.stdout, /extra +-- an org stage/);
 });
 
+test("a kernel tree's .config (a file) is not cosmiconfig's .config directory: run from a tree, kpipe leaves cosmiconfig unloaded", () => {
+  const opts = { cwd: tempDir('start'), cache: tempDir('cache'), config: tempDir('xdg') };
+  fs.writeFileSync(path.join(opts.cwd, '.config'), 'CONFIG_MODULES=y\n');
+  assert.equal(of(modulesOf(['explain', '--profile', 'x86_64-reference'], opts).modules, /\/cosmiconfig\//), []);
+  // The cache's settings (read by every `kpipe run`) look for a config file the same way.
+  const cache = modulesOf(['cache', 'stats'], opts);
+  assert.match(cache.stdout, /local step cache/);
+  assert.equal(of(cache.modules, /\/cosmiconfig\//), []);
+  // cosmiconfig's own meta config there is still cosmiconfig's to read.
+  fs.rmSync(path.join(opts.cwd, '.config'));
+  fs.mkdirSync(path.join(opts.cwd, '.config'));
+  fs.writeFileSync(path.join(opts.cwd, '.config', 'config.json'), '{}\n');
+  assert.is(of(modulesOf(['explain', '--profile', 'x86_64-reference'], opts).modules, /\/cosmiconfig\//).length, 1);
+});
+
 test('a kpipe config file above the tree still loads cosmiconfig (and its plugins)', () => {
   const opts = { cwd: tempDir('start'), cache: tempDir('cache'), config: tempDir('xdg') };
   fs.writeFileSync(path.join(opts.cwd, '.kpiperc.json'), '{ "plugins": [] }\n');
