@@ -1,25 +1,29 @@
 // A command runner that asks a small helper process to start the commands, as ninja's posix_spawn
-// would. Node's own `spawn` forks the whole kpipe process on the main thread: 2-3 ms per command
-// once the plan and the state are loaded (150 MB), which at distribution scale (16,500 module
-// commands) is most of a full build. The helper is a few kilobytes of Perl (perl-base is Essential on
-// Debian, so it is on every machine kpipe runs on): it forks a 5 MB process instead, starts each
+// would. Node's own `spawn` forks the whole kpipe process on the main thread: 2-4 ms of CPU per
+// command once the plan and the state are loaded (150 MB), which at distribution scale (16,500 module
+// commands) is most of a full build. The helper is C when this machine can compile it
+// (spawn-helper.c, native-helper.ts: posix_spawn, ~0.3 ms of CPU a command), else a few kilobytes of
+// Perl below (perl-base is Essential on Debian), which forks a 5 MB process instead (measured on a
+// slow VM: 7-10 ms of CPU a command, child included, more than Node's spawn). Both start each
 // command in a process group of its own, in its directory, with its whole environment and no shell,
-// and reports `S id pid` once it forked, then `E id status size` when the command ended, or
-// `F id reason` when the program could not start. A command's standard error (and output, when not redirected to a file)
-// goes to a file the runner reads after the end, capped as the spawn runner caps it.
+// and report `S id pid` once it started, then `E id status size` when the command ended, or
+// `F id reason` when the program could not start. A command's standard error (and output, when not
+// redirected to a file) goes to a file the runner reads after the end, capped as the spawn runner caps it.
 //
-// The helper also writes and removes the process notes of orphans.ts (off kpipe's main thread, and
-// before the program runs); kills of a command's group on an interruption or a timeout stay kpipe's.
+// The helper also writes and removes the process notes of orphans.ts (off kpipe's main thread; the
+// Perl one before the program runs, the C one as soon as posix_spawn returns, as Node's spawn does);
+// kills of a command's group on an interruption or a timeout stay kpipe's.
 // When kpipe dies (kill -9), the helper's input closes: it sends SIGTERM to every group still running
-// and removes the output files; the notes let the next run make sure. Without perl, or if the helper
-// dies, commands are spawned by Node (SpawnRunner) as before: a command whose end the dead helper
-// never reported is killed and fails.
+// and removes the output files; the notes let the next run make sure. Without a helper, or if the
+// helper dies, commands are spawned by Node (SpawnRunner) as before: a command whose end the dead
+// helper never reported is killed and fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { ProcessNotes } from './orphans.js';
+import { nativeHelper } from './native-helper.js';
 import type { CommandRunner, RunOutcome, RunRequest } from './runner.js';
 import { CappedOutput, OUTPUT_LIMIT, SpawnRunner, killGroup, spawnErrorText, stopGroup } from './runner.js';
 
@@ -34,37 +38,50 @@ binmode STDIN; binmode STDOUT; $| = 1;
 pipe(my $wake_r, my $wake_w) or die "pipe: $!";
 fcntl($wake_w, F_SETFL, O_NONBLOCK);
 $SIG{CHLD} = sub { syswrite($wake_w, "x") };
-# A dead kpipe must not kill the helper at its next report: it still has to stop the commands.
-$SIG{PIPE} = 'IGNORE';
+# A dead kpipe must not kill the helper at its next report: it still has to stop the commands. A
+# handler, not IGNORE: an ignored signal would stay ignored in the programs.
+$SIG{PIPE} = sub {};
 my ($notes, $outputs) = @ARGV;
 mkdir $notes if $notes ne '';
 my (%live, %env, $buf);
 $buf = '';
+my $env_now = '';
+open(my $null, '<', '/dev/null') or die "/dev/null: $!";
 sub start {
   my ($id, $envid, $cwd, $stdout, $output, @argv) = @_;
+  # Everything that allocates is done here, before the fork: a forked Perl that runs Perl code
+  # copies every page it writes, and on a slow VM those faults cost more than the exec (measured:
+  # 7-8 ms a command with the files, environment and note made in the child, 4-5 ms made here).
+  open(my $err, '>', $output) or do { print "F $id 0 cannot write $output: $!\n"; return };
+  my $out = $err;
+  if ($stdout ne '') {
+    open(my $file, '>', $stdout) or do { my $e = "$!"; close $err; unlink $output; print "F $id 0 cannot write $stdout: $e\n"; return };
+    $out = $file;
+  }
+  if ($envid ne $env_now) { %ENV = %{ $env{$envid} }; $env_now = $envid }
   pipe(my $st_r, my $st_w) or do { print "F $id 0 pipe: $!\n"; return };
+  # The program waits for its note: a helper killed between the fork and the note leaves nothing running.
+  pipe(my $go_r, my $go_w) or do { print "F $id 0 pipe: $!\n"; return };
   my $pid = fork;
   if (!defined $pid) { print "F $id 0 fork: $!\n"; return }
   if ($pid == 0) {
-    close $st_r;
-    my $fail = sub { syswrite($st_w, $_[0]); POSIX::_exit(127) };
-    $SIG{CHLD} = 'DEFAULT';
-    $SIG{PIPE} = 'DEFAULT'; # an ignored signal would stay ignored in the program
+    # As little Perl as can be: every page the child writes is copied. The signal handlers need no
+    # reset (exec resets a handled signal; SIGPIPE is handled, not ignored, for that reason).
+    close $go_w; # or a dead helper would never be seen below
     POSIX::setpgid(0, 0);
-    note_started() if $notes ne '';
-    chdir $cwd or $fail->("0 cannot enter directory $cwd: $!");
-    open(my $err, '>', $output) or $fail->("0 cannot write $output: $!");
-    my $out = $err;
-    if ($stdout ne '') { open(my $file, '>', $stdout) or $fail->("0 cannot write $stdout: $!"); $out = $file }
-    open(STDIN, '<', '/dev/null');
-    POSIX::dup2(fileno($out), 1); POSIX::dup2(fileno($err), 2);
-    %ENV = %{ $env{$envid} };
+    chdir $cwd or do { syswrite($st_w, "0 cannot enter directory $cwd: $!"); POSIX::_exit(127) };
+    POSIX::dup2(fileno($null), 0); POSIX::dup2(fileno($out), 1); POSIX::dup2(fileno($err), 2);
+    my $go = '';
+    1 while !defined POSIX::read(fileno($go_r), $go, 1) && $!{EINTR};
+    POSIX::_exit(127) unless $go eq 'g'; # the helper died before the note
     { no warnings 'exec'; exec { $argv[0] } @argv; }
-    $fail->((0 + $!) . " $!");
+    syswrite($st_w, (0 + $!) . " $!"); POSIX::_exit(127);
   }
-  close $st_w;
+  close $st_w; close $go_r; close $err; close $out;
   # Both set the group, so that a kill of it right after S cannot come before the child's own setpgid.
   POSIX::setpgid($pid, $pid);
+  note_started($pid) if $notes ne '';
+  syswrite($go_w, 'g'); close $go_w;
   # Whether exec worked is read once the command ended (the child wrote before it exited): the helper
   # does not wait for the exec, and starts the next command at once.
   $live{$pid} = [$id, $output, $st_r];
@@ -73,10 +90,11 @@ sub start {
 # orphans.ts: .kpipe/running/PGID holds the leader's start time (field 22 of /proc/PID/stat), written
 # before the program runs and removed once it ended, so a run after a kill -9 of kpipe finds it.
 sub note_started {
-  open(my $s, '<', "/proc/$$/stat") or return;
+  my ($pid) = @_;
+  open(my $s, '<', "/proc/$pid/stat") or return;
   my $stat = <$s>; close $s;
   my @f = split / /, substr($stat, rindex($stat, ')') + 2);
-  open(my $n, '>', "$notes/$$") or return;
+  open(my $n, '>', "$notes/$pid") or return;
   print $n ($f[19] // ''), "\n"; close $n;
 }
 # The output file is left for the runner only when the command wrote to it.
@@ -143,10 +161,14 @@ export class SpawnHelperRunner implements CommandRunner {
   private outputDir: string | undefined;
   private lineBuffer = '';
 
-  /** `perl`: the helper's interpreter (tests point it elsewhere to see the fallback). */
+  /**
+   * `helper`: 'c' for the compiled helper when this machine can have one (native-helper.ts), else the
+   * Perl one; 'perl' for the Perl one only. `perl`: its interpreter (tests point it elsewhere to see
+   * the fallback to Node).
+   */
   constructor(
     private readonly notes?: ProcessNotes,
-    private readonly perl = 'perl',
+    private readonly opts: { helper?: 'c' | 'perl'; perl?: string } = {},
   ) {
     this.fallback = new SpawnRunner(notes);
   }
@@ -198,7 +220,9 @@ export class SpawnHelperRunner implements CommandRunner {
       this.broken = true;
       return undefined;
     }
-    const helper = spawn(this.perl, ['-e', HELPER, this.notes?.dir ?? '', this.outputDir], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    const native = this.opts.helper === 'perl' ? undefined : nativeHelper();
+    const [program, script] = native ? [native, []] : [this.opts.perl ?? 'perl', ['-e', HELPER]];
+    const helper = spawn(program, [...script, this.notes?.dir ?? '', this.outputDir], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     this.helper = helper;
     helper.stdout!.setEncoding('latin1');
     helper.stdout!.on('data', (chunk: string) => this.received(chunk));
@@ -368,7 +392,11 @@ function takeOutput(file: string): string {
   }
 }
 
-/** The runner `kpipe run` uses: the helper, unless `KPIPE_SPAWN=node` asks for Node's own spawn. */
+/**
+ * The runner `kpipe run` uses: the compiled helper, unless `KPIPE_SPAWN=perl` asks for the Perl one or
+ * `KPIPE_SPAWN=node` for Node's own spawn.
+ */
 export function defaultRunner(notes?: ProcessNotes): CommandRunner {
-  return process.env.KPIPE_SPAWN === 'node' ? new SpawnRunner(notes) : new SpawnHelperRunner(notes);
+  const how = process.env.KPIPE_SPAWN;
+  return how === 'node' ? new SpawnRunner(notes) : new SpawnHelperRunner(notes, { helper: how === 'perl' ? 'perl' : 'c' });
 }

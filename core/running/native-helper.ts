@@ -1,0 +1,84 @@
+// The spawn helper in C (spawn-helper.c), compiled once per machine with the host's `cc` into kpipe's
+// cache directory under the hash of its source, so an edited helper is compiled again and two kpipe
+// versions never share a binary. A machine that builds kernels has a host compiler (kbuild's own
+// scripts/ are compiled with it); where there is none, or the compile fails, the Perl helper runs the
+// commands instead. A failed compile is remembered next to the binary, with the cc that failed, so
+// later runs do not try again until the compiler changes.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { kpipeCacheDir } from '../paths.js';
+
+const SOURCE = new URL('../../../core/running/spawn-helper.c', import.meta.url);
+let known: { env: NodeJS.ProcessEnv; binary: string | undefined } | undefined;
+
+/** The compiled helper's path, compiling it first when this machine has none; undefined: use Perl. */
+export function nativeHelper(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (known?.env === env) return known.binary;
+  const binary = compiled(env);
+  known = { env, binary };
+  return binary;
+}
+
+function compiled(env: NodeJS.ProcessEnv): string | undefined {
+  let source: Buffer;
+  try {
+    source = fs.readFileSync(SOURCE);
+  } catch {
+    return undefined; // an installation without the source: the Perl helper
+  }
+  const dir = path.join(kpipeCacheDir(env), 'bin');
+  const binary = path.join(dir, `spawn-helper-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
+  if (isExecutable(binary)) return binary;
+  // Looked up here, not by a spawn: a machine without cc asks again each run for the cost of a few stats,
+  // and one that installs gcc later gets the helper.
+  const cc = onPath('cc', env.PATH ?? '/usr/bin:/bin');
+  if (cc === undefined) return undefined;
+  // A compile that failed is not tried again with the same cc (its first line names the cc and its mtime).
+  const failed = `${binary}.failed`;
+  const which = `${cc} ${fs.statSync(cc).mtimeMs}`;
+  if (readFirstLine(failed) === which) return undefined;
+  const partial = `${binary}.${process.pid}`;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${partial}.c`, source);
+    const run = spawnSync(cc, ['-O2', '-o', partial, `${partial}.c`], { encoding: 'utf8', timeout: 120_000, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+    if (run.status !== 0) {
+      fs.writeFileSync(failed, `${which}\n${cc} -O2 -o ${partial} ${partial}.c: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr ?? ''}`);
+      return undefined;
+    }
+    fs.renameSync(partial, binary); // whole or absent: two kpipe compiling at once both rename a whole file
+    return binary;
+  } catch {
+    return undefined; // an unwritable cache: the Perl helper, as before there was a C one
+  } finally {
+    fs.rmSync(`${partial}.c`, { force: true });
+    fs.rmSync(partial, { force: true });
+  }
+}
+
+function onPath(program: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(':')) {
+    const file = path.join(dir || '.', program);
+    if (isExecutable(file) && fs.statSync(file).isFile()) return path.resolve(file);
+  }
+  return undefined;
+}
+
+function readFirstLine(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n', 1)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
