@@ -41,11 +41,12 @@ fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
 const { plan: planTimes, graph: graphTimes } = planTimesOf(kdir, modules, repeat);
 
 const child = [process.execPath, path.join(here, 'noop-child.js'), kdir, String(jobs)];
-// Full builds, alternating: kpipe (commands started by its spawn helper), kpipe with Node's own spawn
-// (KPIPE_SPAWN=node, what every command went through before), ninja. FULL=N repeats them (fresh trees
+// Full builds, alternating: kpipe (commands started by its compiled spawn helper), kpipe with the Perl
+// helper (KPIPE_SPAWN=perl, where no cc is found), kpipe with Node's own spawn (KPIPE_SPAWN=node, what
+// every command went through before there was a helper), ninja. FULL=N repeats them (fresh trees
 // each time, medians); the last kpipe and ninja trees stay for the no-op below.
 const fullRepeat = Number(process.env.FULL ?? 1);
-const fulls = { helper: [] as number[], node: [] as number[], ninja: [] as number[] };
+const fulls = { helper: [] as number[], perl: [] as number[], node: [] as number[], ninja: [] as number[] };
 const ninjaFile = () => {
   const { graph } = buildStepGraph(syntheticSteps(ndir, modules), { objtree: ndir, isSource: () => true });
   fs.writeFileSync(path.join(ndir, 'build.ninja'), exportNinja(graph, { kpipe: path.resolve(here, '../../../bin/kpipe.js') }));
@@ -66,6 +67,12 @@ for (let k = 0; k < fullRepeat; k++) {
   const viaNode = timed([child[0]!, child[1]!, nodeDir, String(jobs)], { KPIPE_SPAWN: 'node' });
   fulls.node.push(viaNode.ms);
   console.log(`full build, kpipe with Node's spawn:  ${(viaNode.ms / 1000).toFixed(1)} s`);
+  fs.rmSync(nodeDir, { recursive: true, force: true });
+  generateSyntheticTree(nodeDir, modules);
+  fs.writeFileSync(path.join(nodeDir, 'steps.json'), JSON.stringify(syntheticSteps(nodeDir, modules)));
+  const viaPerl = timed([child[0]!, child[1]!, nodeDir, String(jobs)], { KPIPE_SPAWN: 'perl' });
+  fulls.perl.push(viaPerl.ms);
+  console.log(`full build, kpipe with the Perl helper:  ${(viaPerl.ms / 1000).toFixed(1)} s`);
   fs.rmSync(nodeDir, { recursive: true, force: true });
   ninjaFile();
   const nfull = timed(['/usr/bin/ninja', '-C', ndir, `-j${jobs}`]);
@@ -101,7 +108,9 @@ console.log(`no-op kpipe process (wall):        ${ms(wall)}   node start + load 
 console.log(`no-op ninja (wall):                ${ms(ninja)}`);
 console.log(`ratio runSteps / ninja:            ${(run / ninja).toFixed(2)}x   (target <= 1.5x)`);
 console.log(`ratio whole process / ninja:       ${(wall / ninja).toFixed(2)}x`);
-console.log(`full build -j${jobs}: kpipe ${(median(fulls.helper) / 1000).toFixed(1)} s, with Node's spawn ${(median(fulls.node) / 1000).toFixed(1)} s, ninja ${(median(fulls.ninja) / 1000).toFixed(1)} s: ${(median(fulls.helper) / median(fulls.ninja)).toFixed(2)}x (Node's spawn ${(median(fulls.node) / median(fulls.ninja)).toFixed(2)}x; medians of ${fullRepeat})`);
+const s = (xs: number[]) => `${(median(xs) / 1000).toFixed(1)} s`;
+const x = (xs: number[]) => `${(median(xs) / median(fulls.ninja)).toFixed(2)}x`;
+console.log(`full build -j${jobs}: kpipe ${s(fulls.helper)}, Perl helper ${s(fulls.perl)}, Node's spawn ${s(fulls.node)}, ninja ${s(fulls.ninja)}: ${x(fulls.helper)} (Perl ${x(fulls.perl)}, Node ${x(fulls.node)}; medians of ${fullRepeat})`);
 console.log(`peak RSS of the no-op process:     ${rss.toFixed(0)} MB   (target < 250 MB)`);
 console.log(`.kpipe/state snapshot:             ${(snapshotBytes / 1024).toFixed(0)} KiB`);
 console.log(`(medians of ${repeat}; tree kept in ${root}; remove it with rm -rf)`);
