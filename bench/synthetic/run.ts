@@ -51,6 +51,16 @@ const ninjaFile = () => {
   const { graph } = buildStepGraph(syntheticSteps(ndir, modules), { objtree: ndir, isSource: () => true });
   fs.writeFileSync(path.join(ndir, 'build.ninja'), exportNinja(graph, { kpipe: path.resolve(here, '../../../bin/kpipe.js') }));
 };
+/** A full build on a fresh tree of its own with another runner (KPIPE_SPAWN), removed after: its time. */
+const sideRunner = (spawnWith: 'node' | 'perl', name: string): number => {
+  const dir = path.join(root, `kpipe-${spawnWith}`);
+  generateSyntheticTree(dir, modules);
+  fs.writeFileSync(path.join(dir, 'steps.json'), JSON.stringify(syntheticSteps(dir, modules)));
+  const r = timed([child[0]!, child[1]!, dir, String(jobs)], { KPIPE_SPAWN: spawnWith });
+  console.log(`full build, kpipe with ${name}:  ${(r.ms / 1000).toFixed(1)} s`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return r.ms;
+};
 for (let k = 0; k < fullRepeat; k++) {
   if (k > 0) {
     for (const d of [kdir, ndir]) fs.rmSync(d, { recursive: true, force: true });
@@ -58,22 +68,11 @@ for (let k = 0; k < fullRepeat; k++) {
     fs.writeFileSync(path.join(kdir, 'steps.json'), JSON.stringify(steps));
     generateSyntheticTree(ndir, modules);
   }
-  const nodeDir = path.join(root, 'kpipe-node-spawn');
-  generateSyntheticTree(nodeDir, modules);
-  fs.writeFileSync(path.join(nodeDir, 'steps.json'), JSON.stringify(syntheticSteps(nodeDir, modules)));
   const full = timed(child);
   fulls.helper.push(full.ms);
   console.log(`full build, kpipe:  ${(full.ms / 1000).toFixed(1)} s  ${full.stdout}`);
-  const viaNode = timed([child[0]!, child[1]!, nodeDir, String(jobs)], { KPIPE_SPAWN: 'node' });
-  fulls.node.push(viaNode.ms);
-  console.log(`full build, kpipe with Node's spawn:  ${(viaNode.ms / 1000).toFixed(1)} s`);
-  fs.rmSync(nodeDir, { recursive: true, force: true });
-  generateSyntheticTree(nodeDir, modules);
-  fs.writeFileSync(path.join(nodeDir, 'steps.json'), JSON.stringify(syntheticSteps(nodeDir, modules)));
-  const viaPerl = timed([child[0]!, child[1]!, nodeDir, String(jobs)], { KPIPE_SPAWN: 'perl' });
-  fulls.perl.push(viaPerl.ms);
-  console.log(`full build, kpipe with the Perl helper:  ${(viaPerl.ms / 1000).toFixed(1)} s`);
-  fs.rmSync(nodeDir, { recursive: true, force: true });
+  fulls.node.push(sideRunner('node', "Node's spawn"));
+  fulls.perl.push(sideRunner('perl', 'the Perl helper'));
   ninjaFile();
   const nfull = timed(['/usr/bin/ninja', '-C', ndir, `-j${jobs}`]);
   fulls.ninja.push(nfull.ms);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { kpipeCacheDir } from '../paths.js';
+import { findExecutable } from '../planning/kbuild-environment.js';
 
 const SOURCE = new URL('../../../core/running/spawn-helper.c', import.meta.url);
 let known: { env: NodeJS.ProcessEnv; binary: string | undefined } | undefined;
@@ -33,11 +34,12 @@ function compiled(env: NodeJS.ProcessEnv): string | undefined {
   if (isExecutable(binary)) return binary;
   // Looked up here, not by a spawn: a machine without cc asks again each run for the cost of a few stats,
   // and one that installs gcc later gets the helper.
-  const cc = onPath('cc', env.PATH ?? '/usr/bin:/bin');
-  if (cc === undefined) return undefined;
+  const cc = findExecutable('cc', env.PATH ?? '/usr/bin:/bin', process.cwd());
+  const ccTime = cc === undefined ? undefined : fs.statSync(cc, { throwIfNoEntry: false })?.mtimeMs;
+  if (cc === undefined || ccTime === undefined) return undefined;
   // A compile that failed is not tried again with the same cc (its first line names the cc and its mtime).
   const failed = `${binary}.failed`;
-  const which = `${cc} ${fs.statSync(cc).mtimeMs}`;
+  const which = `${cc} ${ccTime}`;
   if (readFirstLine(failed) === which) return undefined;
   const partial = `${binary}.${process.pid}`;
   try {
@@ -56,14 +58,6 @@ function compiled(env: NodeJS.ProcessEnv): string | undefined {
     fs.rmSync(`${partial}.c`, { force: true });
     fs.rmSync(partial, { force: true });
   }
-}
-
-function onPath(program: string, searchPath: string): string | undefined {
-  for (const dir of searchPath.split(':')) {
-    const file = path.join(dir || '.', program);
-    if (isExecutable(file) && fs.statSync(file).isFile()) return path.resolve(file);
-  }
-  return undefined;
 }
 
 function readFirstLine(file: string): string | undefined {

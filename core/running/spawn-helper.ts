@@ -59,11 +59,13 @@ sub start {
     $out = $file;
   }
   if ($envid ne $env_now) { %ENV = %{ $env{$envid} }; $env_now = $envid }
-  pipe(my $st_r, my $st_w) or do { print "F $id 0 pipe: $!\n"; return };
+  # Nothing started: the files opened above are let go.
+  my $refuse = sub { close $err; close $out; print "F $id 0 $_[0]\n" };
+  pipe(my $st_r, my $st_w) or return $refuse->("pipe: $!");
   # The program waits for its note: a helper killed between the fork and the note leaves nothing running.
-  pipe(my $go_r, my $go_w) or do { print "F $id 0 pipe: $!\n"; return };
+  pipe(my $go_r, my $go_w) or return $refuse->("pipe: $!");
   my $pid = fork;
-  if (!defined $pid) { print "F $id 0 fork: $!\n"; return }
+  return $refuse->("fork: $!") if !defined $pid;
   if ($pid == 0) {
     # As little Perl as can be: every page the child writes is copied. The signal handlers need no
     # reset (exec resets a handled signal; SIGPIPE is handled, not ignored, for that reason).
