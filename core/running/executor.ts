@@ -55,6 +55,8 @@ import type { NarrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCompile } from '../state/kbuild-narrow.js';
 import { narrowCommands, narrowMissed, narrowStamps } from './kbuild-narrow-run.js';
 import { Speculation } from './speculation.js';
+import type { PrefetchedStats } from '../state/stat-prefetch.js';
+import { prefetchStats } from '../state/stat-prefetch.js';
 
 export interface RunOptions {
   /** The output tree (absolute, or relative to the current directory). */
@@ -160,12 +162,16 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
     // Tools a killed run left behind would go on writing while this one decides: stop them first.
     const reaped = await reapOrphans(stateDir);
     if (reaped > 0 && opts.verbosity === 'verbose') progress.note(`kpipe: stopped ${reaped} process group(s) a killed run left running`);
+    // Every file the steps name, stat'ed on the other core while the state loads (a no-op's largest cost).
+    const prefetch = prefetchStats(filesOf(graph), objtree);
     const store = StateStore.load(stateDir);
     // A torn last journal line after `kill -9` is routine; with -v, say why steps may rerun.
     if (opts.verbosity === 'verbose') for (const problem of store.problems) progress.note(`kpipe: state: ${problem}`);
     const runner = opts.runner ?? defaultRunner(new ProcessNotes(stateDir));
     run = new Run(graph, store, objtree, { ...opts, runner }, progress, planned, stateDir, continued?.keeps);
-    run.removeLeftoversOfKilledRuns();
+    const removedLeftovers = run.removeLeftoversOfKilledRuns();
+    const prefetched = await prefetch;
+    if (prefetched && !removedLeftovers) run.usePrefetched(prefetched);
     const own = await run.execute();
     runner.close?.();
     store.close();
@@ -183,6 +189,16 @@ export async function runSteps(graph: StepGraph, opts: RunOptions): Promise<RunR
   } finally {
     if (!handOff) lock.release();
   }
+}
+
+/** Each file some step reads or writes, once. */
+function filesOf(graph: StepGraph): string[] {
+  const files = new Set<string>();
+  for (const step of graph.steps) {
+    for (const p of step.inputs) files.add(p);
+    for (const p of step.outputs) files.add(p);
+  }
+  return [...files];
 }
 
 function exitCodeFor(signal: AbortSignal | undefined): number {
@@ -289,13 +305,19 @@ class Run {
     }
   }
 
-  /** A run killed with -9 left temporaries and scratch files behind; its journal says which. */
-  removeLeftoversOfKilledRuns(): void {
+  /** A run killed with -9 left temporaries and scratch files behind; its journal says which. True when there were some. */
+  removeLeftoversOfKilledRuns(): boolean {
     const leftovers = this.store.pendingSteps();
     for (const pending of leftovers) {
       for (const f of pending.files) fs.rmSync(absolutePath(f, this.objtree), { force: true });
       this.store.endStep(pending.id, pending.tag);
     }
+    return leftovers.length > 0;
+  }
+
+  /** Stats taken before any step ran (core/state/stat-prefetch.ts), for the decisions until one starts. */
+  usePrefetched(stats: PrefetchedStats): void {
+    this.probe.usePrefetched(stats);
   }
 
   execute(): Promise<RunLog> {
@@ -375,8 +397,10 @@ class Run {
   private startStep(i: number): void {
     this.running++;
     this.isRunning[i] = 1;
-    // Its commands may change what kbuild's inputs look like: take their stat again from now on.
+    // Its commands may change what kbuild's inputs look like, and any file the batch stat'ed before
+    // the run: take their stat again from now on.
     this.kbuildCtx?.seen?.clear();
+    this.probe.dropPrefetch();
     const step = this.steps[i]!;
     this.progress.stepStarted(step);
     const t0 = performance.now();

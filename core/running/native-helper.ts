@@ -1,9 +1,10 @@
-// The spawn helper in C (spawn-helper.c), compiled once per machine with the host's `cc` into kpipe's
-// cache directory under the hash of its source, so an edited helper is compiled again and two kpipe
-// versions never share a binary. A machine that builds kernels has a host compiler (kbuild's own
-// scripts/ are compiled with it); where there is none, or the compile fails, the Perl helper runs the
-// commands instead. A failed compile is remembered next to the binary, with the cc that failed, so
-// later runs do not try again until the compiler changes.
+// kpipe's small C programs, compiled once per machine with the host's `cc` into kpipe's cache directory
+// under the hash of their source, so an edited one is compiled again and two kpipe versions never share
+// a binary: the spawn helper (spawn-helper.c) and the stat batch (core/state/stat-batch.c). A machine
+// that builds kernels has a host compiler (kbuild's own scripts/ are compiled with it); where there is
+// none, or the compile fails, kpipe does the same work in Perl or in Node instead. A failed compile is
+// remembered next to the binary, with the cc that failed, so later runs do not try again until the
+// compiler changes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,26 +12,36 @@ import path from 'node:path';
 import { kpipeCacheDir } from '../paths.js';
 import { findExecutable } from '../planning/kbuild-environment.js';
 
-const SOURCE = new URL('../../../core/running/spawn-helper.c', import.meta.url);
-let known: { env: NodeJS.ProcessEnv; binary: string | undefined } | undefined;
+const SOURCES = {
+  'spawn-helper': new URL('../../../core/running/spawn-helper.c', import.meta.url),
+  'stat-batch': new URL('../../../core/state/stat-batch.c', import.meta.url),
+};
+export type NativeProgram = keyof typeof SOURCES;
+const known = new Map<NativeProgram, { env: NodeJS.ProcessEnv; binary: string | undefined }>();
 
-/** The compiled helper's path, compiling it first when this machine has none; undefined: use Perl. */
+/** The compiled spawn helper's path, compiling it first when this machine has none; undefined: use Perl. */
 export function nativeHelper(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (known?.env === env) return known.binary;
-  const binary = compiled(env);
-  known = { env, binary };
+  return nativeProgram('spawn-helper', env);
+}
+
+/** A compiled program's path, compiling it first when this machine has none; undefined: none here. */
+export function nativeProgram(name: NativeProgram, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const seen = known.get(name);
+  if (seen?.env === env) return seen.binary;
+  const binary = compiled(name, env);
+  known.set(name, { env, binary });
   return binary;
 }
 
-function compiled(env: NodeJS.ProcessEnv): string | undefined {
+function compiled(name: NativeProgram, env: NodeJS.ProcessEnv): string | undefined {
   let source: Buffer;
   try {
-    source = fs.readFileSync(SOURCE);
+    source = fs.readFileSync(SOURCES[name]);
   } catch {
-    return undefined; // an installation without the source: the Perl helper
+    return undefined; // an installation without the source: the Perl helper, or Node's own stat
   }
   const dir = path.join(kpipeCacheDir(env), 'bin');
-  const binary = path.join(dir, `spawn-helper-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
+  const binary = path.join(dir, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}`);
   if (isExecutable(binary)) return binary;
   // Looked up here, not by a spawn: a machine without cc asks again each run for the cost of a few stats,
   // and one that installs gcc later gets the helper.
@@ -45,15 +56,15 @@ function compiled(env: NodeJS.ProcessEnv): string | undefined {
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(`${partial}.c`, source);
-    const run = spawnSync(cc, ['-O2', '-o', partial, `${partial}.c`], { encoding: 'utf8', timeout: 120_000, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+    const run = spawnSync(cc, ['-O2', '-pthread', '-o', partial, `${partial}.c`], { encoding: 'utf8', timeout: 120_000, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
     if (run.status !== 0) {
-      fs.writeFileSync(failed, `${which}\n${cc} -O2 -o ${partial} ${partial}.c: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr ?? ''}`);
+      fs.writeFileSync(failed, `${which}\n${cc} -O2 -pthread -o ${partial} ${partial}.c: ${run.error?.message ?? `exit ${run.status}`}\n${run.stderr ?? ''}`);
       return undefined;
     }
     fs.renameSync(partial, binary); // whole or absent: two kpipe compiling at once both rename a whole file
     return binary;
   } catch {
-    return undefined; // an unwritable cache: the Perl helper, as before there was a C one
+    return undefined; // an unwritable cache: as on a machine without cc
   } finally {
     fs.rmSync(`${partial}.c`, { force: true });
     fs.rmSync(partial, { force: true });

@@ -6,12 +6,15 @@ import type { FileRecord } from './file-state.js';
 import type { FileStat } from './file-state.js';
 import { hashAndStat, sameStat, statFile } from './file-state.js';
 import type { StateStore } from './state-store.js';
+import type { PrefetchedStats } from './stat-prefetch.js';
 
 export class FileProbe {
   /** canonical path -> content hash, or null when the file does not exist */
   private readonly memo = new Map<string, string | null>();
   /** canonical path -> stat, or null when the file does not exist; each file is stat'ed once a run */
   private readonly stats = new Map<string, FileStat | null>();
+  /** Stats taken before the run's first step (./stat-prefetch.ts): good until a step starts. */
+  private prefetched: PrefetchedStats | undefined;
   /** Files whose content had to be read this run (for tests and `-v`). */
   hashed = 0;
 
@@ -26,10 +29,21 @@ export class FileProbe {
     return this.stat(p) !== null;
   }
 
+  /** Stats of the files taken before any step ran, used instead of stat calls until dropPrefetch. */
+  usePrefetched(stats: PrefetchedStats): void {
+    this.prefetched = stats;
+  }
+
+  /** A step is starting: what it writes (declared or not) is no longer what the batch saw. */
+  dropPrefetch(): void {
+    this.prefetched = undefined;
+  }
+
   private stat(p: string): FileStat | null {
     let st = this.stats.get(p);
     if (st !== undefined) return st;
-    st = statFile(absolutePath(p, this.objtree)) ?? null;
+    st = this.prefetched?.get(p);
+    if (st === undefined) st = statFile(absolutePath(p, this.objtree)) ?? null;
     this.stats.set(p, st);
     return st;
   }
@@ -67,5 +81,6 @@ export class FileProbe {
   forget(p: string): void {
     this.memo.delete(p);
     this.stats.delete(p);
+    this.prefetched?.delete(p);
   }
 }
