@@ -356,18 +356,20 @@ function checkInPlace(step: Step, objtree: string): Diagnostic[] {
   step.commands.forEach((command, k) => {
     const a = command.action;
     if (a.kind !== 'exec') return;
+    // No arrays made per command: this runs for every command of a distribution's plan.
+    const mustBeOutput = (p: string | undefined, alsoAllowed?: readonly string[]) => {
+      if (p === undefined || step.outputs.includes(p) || alsoAllowed?.includes(p)) return;
+      out.push(
+        error('invalid-step', `step ${step.id} (plugin ${command.plugin}): ${p} is edited or redirected to but is not an output of the step`, {
+          plugin: command.plugin,
+        }),
+      );
+    };
+    mustBeOutput(a.inPlace);
     // stdout may also go to a scratch file (`nm -n vmlinux > System.map.nm`, removed after the step).
-    const redirectTargets = [...step.outputs, ...(step.scratch ?? [])];
-    const kbuildWrites = (a.kbuildWrites ?? []).map((p) => [p, step.outputs] as const);
-    for (const [p, allowed] of [[a.inPlace, step.outputs], [a.stdout, redirectTargets], ...kbuildWrites] as const) {
-      if (p !== undefined && !allowed.includes(p))
-        out.push(
-          error('invalid-step', `step ${step.id} (plugin ${command.plugin}): ${p} is edited or redirected to but is not an output of the step`, {
-            plugin: command.plugin,
-          }),
-        );
-    }
-    if (a.inPlace !== undefined && !step.delegated && !step.commands.slice(0, k).some((c) => writes(c, a.inPlace!, objtree)))
+    mustBeOutput(a.stdout, step.scratch);
+    for (const p of a.kbuildWrites ?? []) mustBeOutput(p);
+    if (a.inPlace !== undefined && !step.delegated && !writtenBefore(step.commands, k, a.inPlace, objtree))
       out.push(
         error('invalid-step', `step ${step.id} (plugin ${command.plugin}): a command edits ${a.inPlace} in place, but no earlier command of the step writes it`, {
           plugin: command.plugin,
@@ -378,11 +380,17 @@ function checkInPlace(step: Step, objtree: string): Diagnostic[] {
   return out;
 }
 
-/** Whether a command names `output` the way the executor redirects to a temporary (temp-outputs.ts). */
-function writes(command: Step['commands'][number], output: string, objtree: string): boolean {
-  const a = command.action;
+/** Whether one of the first `k` commands writes `output`. */
+function writtenBefore(commands: Step['commands'], k: number, output: string, objtree: string): boolean {
   const only = new Set([output]);
   const base = [path.basename(output)];
+  for (let j = 0; j < k; j++) if (writes(commands[j]!, output, only, base, objtree)) return true;
+  return false;
+}
+
+/** Whether a command names `output` the way the executor redirects to a temporary (temp-outputs.ts). */
+function writes(command: Step['commands'][number], output: string, only: ReadonlySet<string>, base: readonly string[], objtree: string): boolean {
+  const a = command.action;
   if (a.kind === 'builtin') return a.args.some((w) => w.endsWith(base[0]!) && canonicalPath(w, objtree) === output);
   if (a.stdout === output) return true;
   return a.argv.some((w) => {

@@ -18,20 +18,20 @@ export function outputsOutsideTree(steps: readonly Step[], objtree: string, extr
   const resolver = new TreeResolver(objtree);
   const extra = extraRoots.map((r) => path.resolve(r)).map((root) => ({ root, resolver: new TreeResolver(root) }));
   const out: Diagnostic[] = [];
+  const check = (step: Step, kind: string, p: string) => {
+    const home = isInsideTree(p) ? undefined : extra.find((e) => p.startsWith(`${e.root}/`));
+    const where = home ? home.resolver.escapes(p.slice(home.root.length + 1)) : !isInsideTree(p) ? 'outside the output tree' : resolver.escapes(p);
+    if (where === undefined) return;
+    out.push(
+      error('output-outside-tree', `plugin ${step.plugin} declares ${kind} ${p} (step ${step.id}), which is ${where} ${objtree}`, {
+        plugin: step.plugin,
+        hint: 'a plugin writes only inside the output tree; declare a path relative to it',
+      }),
+    );
+  };
   for (const step of steps) {
-    for (const [kind, list] of [['output', step.outputs], ['scratch file', step.scratch ?? []]] as const) {
-      for (const p of list) {
-        const home = isInsideTree(p) ? undefined : extra.find((e) => p.startsWith(`${e.root}/`));
-        const where = home ? home.resolver.escapes(p.slice(home.root.length + 1)) : !isInsideTree(p) ? 'outside the output tree' : resolver.escapes(p);
-        if (where === undefined) continue;
-        out.push(
-          error('output-outside-tree', `plugin ${step.plugin} declares ${kind} ${p} (step ${step.id}), which is ${where} ${objtree}`, {
-            plugin: step.plugin,
-            hint: 'a plugin writes only inside the output tree; declare a path relative to it',
-          }),
-        );
-      }
-    }
+    for (const p of step.outputs) check(step, 'output', p);
+    for (const p of step.scratch ?? []) check(step, 'scratch file', p);
   }
   return out;
 }
