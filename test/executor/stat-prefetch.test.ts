@@ -6,11 +6,14 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { prefetchStats } from '../../core/state/stat-prefetch.js';
+import { MIN_BATCH_FILES, prefetchStats } from '../../core/state/stat-prefetch.js';
 import { statFile } from '../../core/state/file-state.js';
 import { FileProbe } from '../../core/state/file-probe.js';
 import { StateStore } from '../../core/state/state-store.js';
 import { nativeProgram } from '../../core/running/native-helper.js';
+
+/** The batch for any number of files: these tests' trees are far below MIN_BATCH_FILES. */
+const FORCED = { ...process.env, KPIPE_STAT_PREFETCH: '1' };
 
 let t: Tree;
 test.before.each(() => {
@@ -30,7 +33,7 @@ test('each stat is what statFile says: regular files, absent, directories, symli
   const absolute = path.join(t.dir, 'file');
   const paths = ['file', 'sub/deeper', 'missing', 'sub', 'link', 'dangling', 'file/below', absolute, 'späť name'];
   t.write('späť name', 'utf-8');
-  const stats = await prefetchStats(paths, t.dir);
+  const stats = await prefetchStats(paths, t.dir, FORCED);
   assert.ok(stats, 'the batch ran');
   for (const p of paths.filter((p) => p !== 'file/below')) {
     const direct = statFile(path.resolve(t.dir, p));
@@ -40,9 +43,14 @@ test('each stat is what statFile says: regular files, absent, directories, symli
   assert.is(stats!.get('link')?.ino, statFile(absolute)!.ino, 'a symlink is followed, as statSync does');
 });
 
-test('no batch with KPIPE_STAT_PREFETCH=0 or nothing to stat', () => {
-  assert.is(prefetchStats(['file'], t.dir, { ...process.env, KPIPE_STAT_PREFETCH: '0' }), undefined);
-  assert.is(prefetchStats([], t.dir), undefined);
+test('no batch with KPIPE_STAT_PREFETCH=0, for nothing to stat, or for fewer files than it costs to start', async () => {
+  const many = Array.from({ length: MIN_BATCH_FILES }, (_, i) => `f${i}`);
+  assert.is(prefetchStats(many, t.dir, { ...process.env, KPIPE_STAT_PREFETCH: '0' }), undefined);
+  assert.is(prefetchStats([], t.dir, FORCED), undefined);
+  const { KPIPE_STAT_PREFETCH: _, ...unset } = process.env;
+  assert.is(prefetchStats(many.slice(1), t.dir, unset), undefined, 'one file short: the main thread stats them');
+  assert.is((await prefetchStats(many, t.dir, unset))?.size, MIN_BATCH_FILES);
+  assert.is((await prefetchStats(['file'], t.dir, FORCED))?.size, 1, 'KPIPE_STAT_PREFETCH=1: any number');
 });
 
 test('the probe answers from the batch until a step starts, then from the disk', () => {
@@ -73,6 +81,18 @@ test('a step that rewrites a file it did not declare: the steps after it see the
     ]),
     step('B', ['a.out', 'b.src'], ['b.out'], [cmd('GEN', 'b.out', exec([t.tool('gen'), 'B', 'b.out', 'a.out', 'b.src']))]),
   ];
+  // The executor's batch, for two steps; uvu runs every test file in one process: put it back.
+  const before = process.env.KPIPE_STAT_PREFETCH;
+  process.env.KPIPE_STAT_PREFETCH = '1';
+  try {
+    await undeclaredWrite(steps);
+  } finally {
+    if (before === undefined) delete process.env.KPIPE_STAT_PREFETCH;
+    else process.env.KPIPE_STAT_PREFETCH = before;
+  }
+});
+
+async function undeclaredWrite(steps: (extra: string) => ReturnType<typeof step>[]): Promise<void> {
   const first = await t.run(steps(''));
   assert.is(first.status, 'ok', first.output + JSON.stringify(first.diagnostics));
   assert.is(t.read('b.out'), 'B:A:alphabeta');
@@ -81,6 +101,6 @@ test('a step that rewrites a file it did not declare: the steps after it see the
   assert.is(r.status, 'ok');
   assert.is(t.read('b.out'), 'B:A:alphaBETA', 'B ran on the b.src A wrote, not on the stat taken before the run');
   assert.equal(Object.fromEntries(t.lastRun().steps.map((s) => [s.id, s.outcome])), { A: 'built-unchanged', B: 'built' });
-});
+}
 
 test.run();
