@@ -10,6 +10,7 @@ import { SpawnHelperRunner } from '../../core/running/spawn-helper.js';
 import { ProcessNotes } from '../../core/running/orphans.js';
 import type { RunOutcome, RunRequest } from '../../core/running/runner.js';
 import { processStartTime } from '../../core/running/lock.js';
+import { withEnv } from '../helpers/env.js';
 
 // Every test runs against both helpers: the compiled one (spawn-helper.c) and the Perl one.
 for (const helper of ['c', 'perl'] as const) {
@@ -134,16 +135,14 @@ for (const helper of ['c', 'perl'] as const) {
     fs.rmSync(path.join(os.tmpdir(), ours[0]!), { recursive: true });
     assert.equal(await runner.run(sh('echo through node >&2; exit 4'), never()), { exitCode: 4, signal: null, output: 'through node\n' });
     assert.equal(await runner.run(sh('echo and after'), never()), { exitCode: 0, signal: null, output: 'and after\n' });
-    const nowhere = process.env.TMPDIR;
-    process.env.TMPDIR = path.join(dir, 'no-such-dir');
-    const fresh = new SpawnHelperRunner(notes, { helper });
-    try {
-      assert.equal(await fresh.run(sh('echo no temporary directory at all'), never()), { exitCode: 0, signal: null, output: 'no temporary directory at all\n' });
-    } finally {
-      if (nowhere === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = nowhere;
-      fresh.close();
-    }
+    await withEnv('TMPDIR', path.join(dir, 'no-such-dir'), async () => {
+      const fresh = new SpawnHelperRunner(notes, { helper });
+      try {
+        assert.equal(await fresh.run(sh('echo no temporary directory at all'), never()), { exitCode: 0, signal: null, output: 'no temporary directory at all\n' });
+      } finally {
+        fresh.close();
+      }
+    });
   });
 
   test('a helper that dies stops the command it ran, fails it with a reason, and later commands still run', async () => {

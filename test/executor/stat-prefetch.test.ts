@@ -11,6 +11,7 @@ import { statFile } from '../../core/state/file-state.js';
 import { FileProbe } from '../../core/state/file-probe.js';
 import { StateStore } from '../../core/state/state-store.js';
 import { nativeProgram } from '../../core/running/native-helper.js';
+import { withEnv } from '../helpers/env.js';
 
 /** The batch for any number of files: these tests' trees are far below MIN_BATCH_FILES. */
 const FORCED = { ...process.env, KPIPE_STAT_PREFETCH: '1' };
@@ -81,26 +82,17 @@ test('a step that rewrites a file it did not declare: the steps after it see the
     ]),
     step('B', ['a.out', 'b.src'], ['b.out'], [cmd('GEN', 'b.out', exec([t.tool('gen'), 'B', 'b.out', 'a.out', 'b.src']))]),
   ];
-  // The executor's batch, for two steps; uvu runs every test file in one process: put it back.
-  const before = process.env.KPIPE_STAT_PREFETCH;
-  process.env.KPIPE_STAT_PREFETCH = '1';
-  try {
-    await undeclaredWrite(steps);
-  } finally {
-    if (before === undefined) delete process.env.KPIPE_STAT_PREFETCH;
-    else process.env.KPIPE_STAT_PREFETCH = before;
-  }
+  // The executor's batch, for two steps.
+  await withEnv('KPIPE_STAT_PREFETCH', '1', async () => {
+    const first = await t.run(steps(''));
+    assert.is(first.status, 'ok', first.output + JSON.stringify(first.diagnostics));
+    assert.is(t.read('b.out'), 'B:A:alphabeta');
+    // A's command changed: it runs, a.out comes out the same, and b.src changes behind kpipe's back.
+    const r = await t.run(steps('; printf BETA > b.src'));
+    assert.is(r.status, 'ok');
+    assert.is(t.read('b.out'), 'B:A:alphaBETA', 'B ran on the b.src A wrote, not on the stat taken before the run');
+    assert.equal(Object.fromEntries(t.lastRun().steps.map((s) => [s.id, s.outcome])), { A: 'built-unchanged', B: 'built' });
+  });
 });
-
-async function undeclaredWrite(steps: (extra: string) => ReturnType<typeof step>[]): Promise<void> {
-  const first = await t.run(steps(''));
-  assert.is(first.status, 'ok', first.output + JSON.stringify(first.diagnostics));
-  assert.is(t.read('b.out'), 'B:A:alphabeta');
-  // A's command changed: it runs, a.out comes out the same, and b.src changes behind kpipe's back.
-  const r = await t.run(steps('; printf BETA > b.src'));
-  assert.is(r.status, 'ok');
-  assert.is(t.read('b.out'), 'B:A:alphaBETA', 'B ran on the b.src A wrote, not on the stat taken before the run');
-  assert.equal(Object.fromEntries(t.lastRun().steps.map((s) => [s.id, s.outcome])), { A: 'built-unchanged', B: 'built' });
-}
 
 test.run();
