@@ -108,12 +108,21 @@ export function mergeRunLogs(earlier: RunLog, later: RunLog): RunLog {
   };
 }
 
-/** One step per line: readable, diffable, and cheap to write for 11,000 steps. */
-export function writeRunLog(log: RunLog, stateDir = log.objtree): void {
-  const { steps, ...head } = log;
+/**
+ * One step per line: readable, diffable, and cheap to write for 11,000 steps. `stepsText` is
+ * runLogStepsText(log.steps) when the caller has it already (a no-op's, kept: core/state/noop-verdict.ts).
+ */
+export function writeRunLog(log: RunLog, stateDir = log.objtree, stepsText: Buffer = runLogStepsText(log.steps)): void {
+  // Every field but the steps, without reading them: a log may build its steps only when asked.
+  const head: Record<string, unknown> = {};
+  for (const key of Object.keys(log)) if (key !== 'steps') head[key] = log[key as keyof RunLog];
   const top = JSON.stringify(head);
-  const lines = steps.map(stepLine).join(',\n');
-  writeFileAtomic(lastRunPath(stateDir), `${top.slice(0, -1)},\n"steps":[\n${lines}\n]}\n`, false);
+  writeFileAtomic(lastRunPath(stateDir), Buffer.concat([Buffer.from(`${top.slice(0, -1)},\n"steps":[\n`), stepsText, Buffer.from('\n]}\n')]), false);
+}
+
+/** The "steps" of last-run.json, as writeRunLog writes them. */
+export function runLogStepsText(steps: readonly RunLogStep[]): Buffer {
+  return Buffer.from(steps.map(stepLine).join(',\n'));
 }
 
 /** JSON.stringify of a RunLogStep, with the fields in a fixed order and the common reasons cached. */

@@ -18,7 +18,7 @@ import type { FileStat } from './file-state.js';
 /** Canonical path -> its stat, or null when it is absent (or not a regular file); missing: stat it yourself. */
 export type PrefetchedStats = Map<string, FileStat | null>;
 
-const RECORD_BYTES = 32;
+export const RECORD_BYTES = 32;
 
 /**
  * Fewer files than this are statted on the main thread: starting the batch costs the main thread
@@ -34,6 +34,14 @@ export const MIN_BATCH_FILES = 1000;
  * undefined.
  */
 export function prefetchStats(paths: readonly string[], objtree: string, env: NodeJS.ProcessEnv = process.env): Promise<PrefetchedStats | undefined> | undefined {
+  return statBatch(paths, objtree, env)?.then((records) => records && decodeStats(paths, records));
+}
+
+/**
+ * The batch's answer as it wrote it: one 32-byte record per path (stat-batch.c), or undefined as for
+ * prefetchStats. Records compare byte for byte (core/state/noop-verdict.ts keeps them).
+ */
+export function statBatch(paths: readonly string[], objtree: string, env: NodeJS.ProcessEnv = process.env): Promise<Buffer | undefined> | undefined {
   const wanted = env.KPIPE_STAT_PREFETCH === '1' ? paths.length > 0 : env.KPIPE_STAT_PREFETCH !== '0' && paths.length >= MIN_BATCH_FILES;
   if (!wanted) return undefined;
   const program = nativeProgram('stat-batch', env);
@@ -53,10 +61,10 @@ export function prefetchStats(paths: readonly string[], objtree: string, env: No
   }
   const [inFd, outFd] = [input, output];
   return new Promise((resolve) => {
-    const done = (stats: PrefetchedStats | undefined) => {
+    const done = (records: Buffer | undefined) => {
       fs.closeSync(inFd);
       fs.closeSync(outFd);
-      resolve(stats);
+      resolve(records);
     };
     let child;
     try {
@@ -71,12 +79,36 @@ export function prefetchStats(paths: readonly string[], objtree: string, env: No
       try {
         const bytes = Buffer.alloc(fs.fstatSync(outFd).size);
         fs.readSync(outFd, bytes, 0, bytes.length, 0);
-        done(decode(paths, bytes));
+        done(bytes.length === paths.length * RECORD_BYTES ? bytes : undefined);
       } catch {
         done(undefined);
       }
     });
   });
+}
+
+/**
+ * The batch's records, taken on the main thread with statSync: for a plan too small for the batch, or
+ * a machine without it. A stat error other than a missing file is kind 2, as the batch says it.
+ */
+export function statRecords(paths: readonly string[], objtree: string): Buffer {
+  const bytes = Buffer.alloc(paths.length * RECORD_BYTES);
+  const words = new BigInt64Array(bytes.buffer, bytes.byteOffset, paths.length * 4);
+  for (let i = 0; i < paths.length; i++) {
+    let st: fs.BigIntStats | undefined;
+    try {
+      st = fs.statSync(absolutePath(paths[i]!, objtree), { bigint: true, throwIfNoEntry: false });
+    } catch {
+      words[4 * i] = 2n;
+      continue;
+    }
+    if (!st || !st.isFile()) continue; // kind 0, and zeros, as the batch's calloc leaves them
+    words[4 * i] = 1n;
+    words[4 * i + 1] = st.size;
+    words[4 * i + 2] = st.mtimeNs;
+    words[4 * i + 3] = BigInt.asIntN(64, st.ino);
+  }
+  return bytes;
 }
 
 /** A file of this process's, already unlinked: nothing of it outlives the run, even a killed one. */
@@ -87,7 +119,8 @@ function unlinkedFile(kind: string): number {
   return fd;
 }
 
-function decode(paths: readonly string[], bytes: Buffer): PrefetchedStats | undefined {
+/** Records (statBatch, statRecords) as the probe takes them; undefined when they are not one per path. */
+export function decodeStats(paths: readonly string[], bytes: Buffer): PrefetchedStats | undefined {
   if (bytes.length !== paths.length * RECORD_BYTES) return undefined;
   const words = new BigInt64Array(bytes.buffer, bytes.byteOffset, paths.length * 4); // Buffer.alloc: aligned, its own
   const stats: PrefetchedStats = new Map();

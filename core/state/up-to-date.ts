@@ -80,6 +80,13 @@ export function describeReason(reason: Reason): string {
   }
 }
 
+/**
+ * The version of what the rule below reads: a change to it (a new check, another field of a record)
+ * bumps this, so that a no-op verdict kept by an older kpipe (./noop-verdict.ts, which keys on the
+ * plan, the records and the stats) no longer stands for the rule's answer.
+ */
+export const RULE_VERSION = 1;
+
 export interface IdentityOptions {
   /** Environment kpipe passes to every command (ARCH, CROSS_COMPILE, ...): part of every identity. */
   env?: Record<string, string>;

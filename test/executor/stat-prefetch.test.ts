@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { MIN_BATCH_FILES, prefetchStats } from '../../core/state/stat-prefetch.js';
+import { MIN_BATCH_FILES, prefetchStats, statBatch, statRecords } from '../../core/state/stat-prefetch.js';
 import { statFile } from '../../core/state/file-state.js';
 import { FileProbe } from '../../core/state/file-probe.js';
 import { StateStore } from '../../core/state/state-store.js';
@@ -42,6 +42,16 @@ test('each stat is what statFile says: regular files, absent, directories, symli
   }
   assert.is(stats!.has('file/below'), false, 'ENOTDIR: statSync throws it, so the probe must stat it itself');
   assert.is(stats!.get('link')?.ino, statFile(absolute)!.ino, 'a symlink is followed, as statSync does');
+});
+
+test('the main thread\'s records are the batch\'s, byte for byte (a kept no-op verdict compares them)', async () => {
+  t.write('file', 'abc');
+  t.write('sub/deeper', 'x'.repeat(5000));
+  fs.symlinkSync('file', path.join(t.dir, 'link'));
+  const paths = ['file', 'sub/deeper', 'missing', 'sub', 'link', 'file/below', path.join(t.dir, 'file')];
+  const batch = await statBatch(paths, t.dir, FORCED);
+  assert.ok(batch, 'the batch ran');
+  assert.ok(statRecords(paths, t.dir).equals(batch!));
 });
 
 test('no batch with KPIPE_STAT_PREFETCH=0, for nothing to stat, or for fewer files than it costs to start', async () => {
