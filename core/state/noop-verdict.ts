@@ -40,7 +40,7 @@ export function verdictCanStand(steps: readonly Step[]): boolean {
 
 export class NoopVerdict {
   private digestMemo: string | undefined;
-  private readonly kept: { records: Buffer; logSteps: Buffer } | undefined;
+  private readonly kept: Kept | undefined;
 
   /**
    * @param context the run's part of every identity (up-to-date.ts runContext)
@@ -52,21 +52,21 @@ export class NoopVerdict {
     private readonly objtree: string,
     private readonly stateDir: string,
   ) {
-    this.kept = readKept(this.file, this.digest.bind(this));
+    this.kept = readKept(this.file);
   }
 
   private get file(): string {
     return path.join(this.stateDir, STATE_DIR, FILE);
   }
 
-  /** A verdict is kept for this plan, and kpipe's records are as they were then. */
+  /** A verdict is kept, and kpipe's records are as they were then (whether it is this plan's is asked last, being the dearest). */
   get standsOnRecords(): boolean {
     return this.kept !== undefined && this.kept.records.subarray(0, STAMP_BYTES).equals(stateStamp(this.stateDir));
   }
 
-  /** The kept verdict holds for the files as `records` (one per file of the plan, in order) found them. */
+  /** The kept verdict holds for this plan and the files as `records` (one per file of the plan, in order) found them. */
   standsOn(records: Buffer): boolean {
-    return this.standsOnRecords && this.kept!.records.subarray(STAMP_BYTES).equals(records);
+    return this.standsOnRecords && this.kept!.records.subarray(STAMP_BYTES).equals(records) && this.kept!.digest === this.digest();
   }
 
   /** The "steps" of last-run.json when the verdict was kept (run-log.ts runLogStepsText). */
@@ -109,8 +109,15 @@ export function planDigest(steps: readonly Step[], context: { env: string; srctr
   return sha256(text);
 }
 
-/** The kept records (stamp, then the files) and log, when the file is whole and for this plan. */
-function readKept(file: string, digest: () => string): { records: Buffer; logSteps: Buffer } | undefined {
+interface Kept {
+  digest: string;
+  /** The stat records of .kpipe/state and .kpipe/journal, then those of the plan's files. */
+  records: Buffer;
+  logSteps: Buffer;
+}
+
+/** The kept verdict, when its file is whole. */
+function readKept(file: string): Kept | undefined {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -122,8 +129,7 @@ function readKept(file: string, digest: () => string): { records: Buffer; logSte
   const [magic, format, kept, count, logBytes] = bytes.toString('latin1', 0, nl).split(' ');
   const recordBytes = STAMP_BYTES + Number(count) * RECORD_BYTES;
   if (magic !== MAGIC || format !== String(FORMAT) || bytes.length !== nl + 1 + recordBytes + Number(logBytes)) return undefined;
-  if (kept !== digest()) return undefined;
-  return { records: bytes.subarray(nl + 1, nl + 1 + recordBytes), logSteps: bytes.subarray(nl + 1 + recordBytes) };
+  return { digest: kept!, records: bytes.subarray(nl + 1, nl + 1 + recordBytes), logSteps: bytes.subarray(nl + 1 + recordBytes) };
 }
 
 function stateStamp(stateDir: string): Buffer {
