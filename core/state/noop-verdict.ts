@@ -64,9 +64,12 @@ export class NoopVerdict {
     return this.kept !== undefined && this.kept.records.subarray(0, STAMP_BYTES).equals(stateStamp(this.stateDir));
   }
 
-  /** The kept verdict holds for this plan and the files as `records` (one per file of the plan, in order) found them. */
+  /**
+   * After standsOnRecords: the kept verdict holds for this plan and the files as `records` (one per
+   * file of the plan, in order) found them. (The records need no second look: the run holds the lock.)
+   */
   standsOn(records: Buffer): boolean {
-    return this.standsOnRecords && this.kept!.records.subarray(STAMP_BYTES).equals(records) && this.kept!.digest === this.digest();
+    return this.kept !== undefined && this.kept.records.subarray(STAMP_BYTES).equals(records) && this.kept.digest === this.digest();
   }
 
   /** The "steps" of last-run.json when the verdict was kept (run-log.ts runLogStepsText). */

@@ -30,16 +30,10 @@ export const MIN_BATCH_FILES = 1000;
 /**
  * Starts the batch for `paths` (canonical, relative to `objtree` or absolute); undefined when this
  * machine has no compiled stat batch, KPIPE_STAT_PREFETCH=0, or fewer than MIN_BATCH_FILES paths
- * (KPIPE_STAT_PREFETCH=1: any number). The promise never rejects: a batch that fails resolves to
+ * (KPIPE_STAT_PREFETCH=1: any number). Its answer is as the batch wrote it, one 32-byte record per
+ * path (stat-batch.c; decodeStats makes the probe's map of them), which compare byte for byte
+ * (core/state/noop-verdict.ts keeps them). The promise never rejects: a batch that fails resolves to
  * undefined.
- */
-export function prefetchStats(paths: readonly string[], objtree: string, env: NodeJS.ProcessEnv = process.env): Promise<PrefetchedStats | undefined> | undefined {
-  return statBatch(paths, objtree, env)?.then((records) => records && decodeStats(paths, records));
-}
-
-/**
- * The batch's answer as it wrote it: one 32-byte record per path (stat-batch.c), or undefined as for
- * prefetchStats. Records compare byte for byte (core/state/noop-verdict.ts keeps them).
  */
 export function statBatch(paths: readonly string[], objtree: string, env: NodeJS.ProcessEnv = process.env): Promise<Buffer | undefined> | undefined {
   const wanted = env.KPIPE_STAT_PREFETCH === '1' ? paths.length > 0 : env.KPIPE_STAT_PREFETCH !== '0' && paths.length >= MIN_BATCH_FILES;

@@ -143,6 +143,14 @@ export function step(id: string, inputs: string[], outputs: string[], commands: 
   return { id, stage: 'test', plugin: 'test', commands, inputs, outputs, ...extra };
 }
 
+/** A tree holding chain()'s sources, a.src and b.src: the set-up most tests start from. */
+export function makeChainTree(): Tree {
+  const t = makeTree();
+  t.write('a.src', 'alpha');
+  t.write('b.src', 'beta');
+  return t;
+}
+
 /** A -> B chain over sources a.src and b.src: the shape most tests need. */
 export function chain(t: Tree): Step[] {
   return [

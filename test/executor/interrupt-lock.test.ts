@@ -6,14 +6,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DRIVER, alive, chain, cmd, exec, makeTree, step, until, writeDriverSpec, type Tree } from './fixture.js';
+import { DRIVER, alive, chain, cmd, exec, step, until, writeDriverSpec, type Tree, makeChainTree } from './fixture.js';
 import { acquireTreeLock, lockPath } from '../../core/running/lock.js';
 
 let t: Tree;
 test.before.each(() => {
-  t = makeTree();
-  t.write('a.src', 'alpha');
-  t.write('b.src', 'beta');
+  t = makeChainTree();
 });
 test.after.each(() => t.remove());
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chain, cmd, exec, makeTree, step, type Tree } from './fixture.js';
+import { chain, cmd, exec, step, type Tree, makeChainTree } from './fixture.js';
 import type { Step } from '../../core/planning/step.js';
 import type { RunLog } from '../../core/running/run-log.js';
 import { StateStore } from '../../core/state/state-store.js';
@@ -18,9 +18,7 @@ const ran = (t: Tree) => t.runs().map((line) => line.split(' ')[0]!);
 
 let t: Tree;
 test.before.each(() => {
-  t = makeTree();
-  t.write('a.src', 'alpha');
-  t.write('b.src', 'beta');
+  t = makeChainTree();
 });
 test.after.each(() => t.remove());
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chain, cmd, exec, makeTree, step, type Tree } from './fixture.js';
+import { chain, cmd, exec, step, type Tree, makeChainTree } from './fixture.js';
 import { explainWhy, describeReason } from '../../core/state/up-to-date.js';
 import { buildStepGraph } from '../../core/planning/step-graph.js';
 import { kbuildDryRun } from '../../core/running/kbuild-dry-run.js';
@@ -13,9 +13,7 @@ import { checkKbuildInputs } from '../../core/state/kbuild-inputs.js';
 
 let t: Tree;
 test.before.each(() => {
-  t = makeTree();
-  t.write('a.src', 'alpha');
-  t.write('b.src', 'beta');
+  t = makeChainTree();
 });
 test.after.each(() => t.remove());
 

@@ -6,12 +6,15 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cmd, exec, makeTree, step, type Tree } from './fixture.js';
-import { MIN_BATCH_FILES, prefetchStats, statBatch, statRecords } from '../../core/state/stat-prefetch.js';
+import { decodeStats, MIN_BATCH_FILES, statBatch, statRecords } from '../../core/state/stat-prefetch.js';
 import { statFile } from '../../core/state/file-state.js';
 import { FileProbe } from '../../core/state/file-probe.js';
 import { StateStore } from '../../core/state/state-store.js';
 import { nativeProgram } from '../../core/running/native-helper.js';
 import { withEnv } from '../helpers/env.js';
+
+/** The batch's records as the probe takes them (what the executor does with them). */
+const prefetchStats = (paths: string[], objtree: string, env: NodeJS.ProcessEnv) => statBatch(paths, objtree, env)?.then((records) => records && decodeStats(paths, records));
 
 /** The batch for any number of files: these tests' trees are far below MIN_BATCH_FILES. */
 const FORCED = { ...process.env, KPIPE_STAT_PREFETCH: '1' };

@@ -9,13 +9,11 @@ import { crc32 } from 'node:zlib';
 import { SNAPSHOT_VERSION, StateStore } from '../../core/state/state-store.js';
 import type { StepRecord } from '../../core/state/state-store.js';
 import type { FileRecord } from '../../core/state/file-state.js';
-import { chain, makeTree, type Tree } from './fixture.js';
+import { chain, makeTree, type Tree, makeChainTree } from './fixture.js';
 
 let t: Tree;
 test.before.each(() => {
-  t = makeTree();
-  t.write('a.src', 'alpha');
-  t.write('b.src', 'beta');
+  t = makeChainTree();
 });
 test.after.each(() => t.remove());
 

@@ -5,13 +5,11 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STATE_VERSION, StateStore } from '../../core/state/state-store.js';
-import { chain, makeTree, type Tree } from './fixture.js';
+import { chain, type Tree, makeChainTree } from './fixture.js';
 
 let t: Tree;
 test.before.each(() => {
-  t = makeTree();
-  t.write('a.src', 'alpha');
-  t.write('b.src', 'beta');
+  t = makeChainTree();
 });
 test.after.each(() => t.remove());
 
